@@ -1,0 +1,3 @@
+"""confide: keeps what clients tell their therapists confidential."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,34 @@
+"""The limits-of-confidentiality notice, its versions, and each client's acknowledgment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from confide.domain.validation import require_aware, require_id
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeVersion:
+    """A version of the notice telling clients when confidentiality may be broken."""
+
+    version: str
+    effective_from: datetime
+
+    def __post_init__(self) -> None:
+        require_id(self.version, "notice.version")
+        require_aware(self.effective_from, "notice.effective_from")
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeAcknowledgment:
+    """A client acknowledged a version of the notice at intake (or later)."""
+
+    client_id: str
+    version: str
+    acknowledged_at: datetime
+
+    def __post_init__(self) -> None:
+        require_id(self.client_id, "acknowledgment.client_id")
+        require_id(self.version, "acknowledgment.version")
+        require_aware(self.acknowledged_at, "acknowledgment.acknowledged_at")
