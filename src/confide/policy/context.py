@@ -22,6 +22,8 @@ class DecisionContext(NamedTuple):
     settings: PolicySettings
     # A consent or disclosure may name the person or their organisation.
     recipient_keys: tuple[str, ...]
+    # The subset of those keys that one of the client's deny provisions names.
+    forbidden_keys: tuple[str, ...]
 
 
 def context_of(
@@ -30,16 +32,18 @@ def context_of(
     """Build the context; the actor is known by their id and their organisation's id."""
     org = actor.organisation_id
     keys = (actor.id,) if org is None else (actor.id, org)
-    return DecisionContext(request, actor, client, facts, settings, keys)
+    named = facts.forbidden_recipients.get(request.client_id)
+    forbidden = () if named is None else tuple(k for k in keys if k in named)
+    return DecisionContext(request, actor, client, facts, settings, keys, forbidden)
 
 
 def forbidding_consent(ctx: DecisionContext, category: Category) -> Consent | None:
     """The client's deny provision in force that covers this category for this actor, if any."""
-    forbids = ctx.facts.forbids
-    if not forbids:
+    if not ctx.forbidden_keys:
         return None
+    forbids = ctx.facts.forbids
     request = ctx.request
-    for key in ctx.recipient_keys:
+    for key in ctx.forbidden_keys:
         for consent in forbids.get((request.client_id, key, category, request.purpose), ()):
             if consent.in_force_at(request.at):
                 return consent

@@ -49,9 +49,11 @@ def decide(
     ctx = context_of(request, actor, client, facts, settings)
     grounds = applicable_grounds(actor.role, request.purpose, request.action)
     categories = request.categories
-    if len(categories) > 1:
-        categories = sorted(categories, key=_SENSITIVITY.__getitem__)  # type: ignore[assignment]
-    outcomes = tuple(_decide_category(ctx, grounds, category) for category in categories)
+    if len(categories) == 1:
+        outcomes: tuple[CategoryOutcome, ...] = (_decide_category(ctx, grounds, *categories),)
+    else:
+        ordered = sorted(categories, key=_SENSITIVITY.__getitem__)
+        outcomes = tuple([_decide_category(ctx, grounds, category) for category in ordered])
     return _assemble(ctx, outcomes)
 
 
@@ -66,10 +68,7 @@ def _decide_category(
         if forbidding is not None and outcome.rule_id not in NOT_OVERRIDABLE:
             continue
         return outcome
-    denial = explain_denial(ctx, category, forbidding)
-    return CategoryOutcome(
-        category, Effect.DENY, denial.rule_id, denial.reason, denial.cites, denial.obligations
-    )
+    return explain_denial(ctx, category, forbidding)
 
 
 def _assemble(ctx: DecisionContext, outcomes: tuple[CategoryOutcome, ...]) -> Decision:

@@ -50,6 +50,9 @@ class Facts:
     notices: tuple[NoticeVersion, ...]
     acknowledged: Mapping[str, Mapping[str, datetime]]
     notice_times: tuple[datetime, ...] = ()
+    # Per client: who the client's deny provisions name, and whether any disclosure names them.
+    forbidden_recipients: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    disclosure_clients: frozenset[str] = frozenset()
     # Outcomes are pure functions of the facts they cite; each is worded once and reused.
     # Only decisions write here, always the same value for the same key.
     outcome_cache: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False)
@@ -131,6 +134,8 @@ class Facts:
             notices=tuple(notice_list),
             acknowledged=acks,
             notice_times=tuple(n.effective_from for n in notice_list),
+            forbidden_recipients=_forbidden_recipients(forbids),
+            disclosure_clients=frozenset(client for client, _ in disc_index),
         )
 
     def current_notice(self, at: datetime) -> NoticeVersion | None:
@@ -238,3 +243,12 @@ def _index_acknowledgments(
         if earlier is None or a.acknowledged_at < earlier:
             acks[a.client_id][a.version] = a.acknowledged_at
     return dict(acks)
+
+
+def _forbidden_recipients(
+    forbids: Mapping[ProvisionKey, list[Consent]],
+) -> dict[str, frozenset[str]]:
+    named: defaultdict[str, set[str]] = defaultdict(set)
+    for client_id, recipient_id, _, _ in forbids:
+        named[client_id].add(recipient_id)
+    return {k: frozenset(v) for k, v in named.items()}

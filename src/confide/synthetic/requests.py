@@ -99,7 +99,7 @@ def _pick(
     return actor, purpose, at, client
 
 
-def _pick_for_client(  # noqa: PLR0911 - one return per scenario reads best
+def _pick_for_client(
     scenario: str, rng: random.Random, ix: _Index, client: str
 ) -> tuple[Actor, Purpose, datetime]:
     at = _some_time(rng)
