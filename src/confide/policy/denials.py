@@ -180,6 +180,14 @@ def _near_misses(ctx: DecisionContext, category: Category) -> CategoryOutcome | 
                     f"Emergency access {g.id} ended at {moment(until)}.",
                     (g.id,),
                 )
+            if g.opened_at <= r.at and category not in MINIMUM_NECESSARY[g.ground]:
+                return _deny(
+                    category,
+                    RuleId.BEYOND_MINIMUM_NECESSARY,
+                    f"Emergency access {g.id} reaches only what {g.ground.label} needs; "
+                    f"{category.label} are beyond it (minimum necessary, 45 CFR 164.502(b)).",
+                    (g.id, "45 CFR 164.502(b)"),
+                )
     permits = facts.permits
     for key in ctx.recipient_keys:
         # Indexed like the permit path: only consents that name this category and purpose.

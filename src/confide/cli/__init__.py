@@ -1,0 +1,1 @@
+"""The ``confide`` command line (typer + rich): a thin shell over the core."""
