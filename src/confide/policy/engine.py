@@ -24,7 +24,8 @@ from confide.policy.grounds import NOT_OVERRIDABLE, Ground, applicable_grounds
 from confide.policy.settings import DEFAULT_SETTINGS, PolicySettings
 from confide.policy.wording import category_list
 
-# 42 CFR 2.32(a)(2): the abbreviated notice that accompanies each disclosure of Part 2 records.
+# 42 CFR 2.32(a)(2), as revised by the 2024 final rule (89 FR 12472; compliance from
+# 16 February 2026): the short notice that accompanies each disclosure of Part 2 records.
 PART2_REDISCLOSURE_NOTICE = (
     "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 )

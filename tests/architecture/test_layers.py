@@ -1,0 +1,53 @@
+"""Architecture rules as code: the core stays pure, arrows point inward only."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "confide"
+# What each core package may import from confide itself; everything else must be stdlib.
+ALLOWED_INTERNAL = {
+    "domain": ("confide.domain",),
+    "policy": ("confide.domain", "confide.policy"),
+}
+# Modules that would let the core do I/O or read the clock behind the caller's back.
+FORBIDDEN_STDLIB = {"os", "socket", "sqlite3", "subprocess", "logging", "time", "random"}
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def _core_modules() -> list[tuple[str, Path]]:
+    return [(pkg, f) for pkg in ALLOWED_INTERNAL for f in sorted((SRC / pkg).rglob("*.py"))]
+
+
+@pytest.mark.parametrize(("package", "path"), _core_modules(), ids=str)
+def test_the_core_imports_only_the_standard_library_and_inner_layers(
+    package: str, path: Path
+) -> None:
+    for name in _imports(path):
+        top = name.split(".")[0]
+        if top == "confide":
+            assert name.startswith(ALLOWED_INTERNAL[package]), f"{path.name} imports {name}"
+        elif top != "__future__":
+            assert top in sys.stdlib_module_names, f"{path.name} imports {name} (not stdlib)"
+            assert top not in FORBIDDEN_STDLIB, f"{path.name} imports {name} (I/O or clock)"
+
+
+def test_the_decision_engine_never_reads_the_clock() -> None:
+    for _, path in _core_modules():
+        text = path.read_text()
+        for call in ("datetime.now(", "datetime.utcnow(", "date.today(", "time.time("):
+            assert call not in text, f"{path.name} calls {call}"
