@@ -92,7 +92,3 @@ class Consent:
     def in_force_at(self, at: datetime) -> bool:
         """True if the provision applies at ``at``: started, not ended, not revoked."""
         return self.period.contains(at) and (self.revoked_at is None or at < self.revoked_at)
-
-    def applies_to(self, category: Category, purpose: Purpose, at: datetime) -> bool:
-        """True if this provision speaks to ``category`` for ``purpose`` at ``at``."""
-        return category in self.categories and purpose in self.purposes and self.in_force_at(at)

@@ -44,7 +44,6 @@ class Facts:
     self_consented: Mapping[str, frozenset[Category]]
     permits: Mapping[ProvisionKey, tuple[Consent, ...]]
     forbids: Mapping[ProvisionKey, tuple[Consent, ...]]
-    consents_by_pair: Mapping[PairKey, tuple[Consent, ...]]
     disclosures: Mapping[PairKey, tuple[ExceptionDisclosure, ...]]
     break_glass: Mapping[PairKey, tuple[BreakGlassGrant, ...]]
     notices: tuple[NoticeVersion, ...]
@@ -100,7 +99,7 @@ class Facts:
             refs.client(s.client_id, "self_consented_care.client_id")
             shielded[s.client_id].update(s.categories)
 
-        permits, forbids, by_pair = _index_consents(consents, refs)
+        permits, forbids = _index_consents(consents, refs)
 
         disc_index: defaultdict[PairKey, list[ExceptionDisclosure]] = defaultdict(list)
         for d in _unique(disclosures, "disclosure.id", lambda d: d.id).values():
@@ -128,7 +127,6 @@ class Facts:
             self_consented={k: frozenset(v) for k, v in shielded.items()},
             permits=_frozen(permits, key=lambda c: c.id),
             forbids=_frozen(forbids, key=lambda c: c.id),
-            consents_by_pair=_frozen(by_pair, key=lambda c: c.id),
             disclosures=_frozen(disc_index, key=lambda d: d.id),
             break_glass=_frozen(bg_index, key=lambda g: g.id),
             notices=tuple(notice_list),
@@ -209,23 +207,17 @@ def _frozen(index: Mapping[K, list[T]], key: Callable[[T], str]) -> dict[K, tupl
 
 def _index_consents(
     consents: Iterable[Consent], refs: _References
-) -> tuple[
-    dict[ProvisionKey, list[Consent]],
-    dict[ProvisionKey, list[Consent]],
-    dict[PairKey, list[Consent]],
-]:
+) -> tuple[dict[ProvisionKey, list[Consent]], dict[ProvisionKey, list[Consent]]]:
     permits: defaultdict[ProvisionKey, list[Consent]] = defaultdict(list)
     forbids: defaultdict[ProvisionKey, list[Consent]] = defaultdict(list)
-    by_pair: defaultdict[PairKey, list[Consent]] = defaultdict(list)
     for c in _unique(consents, "consent.id", lambda c: c.id).values():
         refs.client(c.client_id, "consent.client_id")
         refs.recipient(c.recipient_id, "consent.recipient_id")
-        by_pair[(c.client_id, c.recipient_id)].append(c)
         target = permits if c.effect is Effect.PERMIT else forbids
         for category in c.categories:
             for purpose in c.purposes:
                 target[(c.client_id, c.recipient_id, category, purpose)].append(c)
-    return permits, forbids, by_pair
+    return permits, forbids
 
 
 def _index_acknowledgments(
