@@ -1,0 +1,1 @@
+"""Use cases: each changes the state and writes its access event in one transaction."""

@@ -1,0 +1,129 @@
+"""Granting, narrowing and revoking consent. Each change and its access event commit together.
+
+Revocation is prospective and immediate (HIPAA 164.508(b)(5); 42 CFR 2.31(a)(6)): it takes
+effect at the moment it is recorded. Narrowing revokes the old consent and records the new,
+narrower one in the same transaction, so there is no moment when neither or both apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from confide.domain import Category, Consent, Period, Purpose, Role, UnknownReference
+from confide.services.deps import Deps, new_id
+from confide.services.errors import Conflict, NotFoundOrDenied
+from confide.store.access_log import AccessEvent
+from confide.store.practice_repository import PracticeRepository
+
+
+def grant_consent(deps: Deps, consent: Consent, *, by: str) -> Consent:
+    """Record a consent (a permission or a refusal) the client gave."""
+    now = deps.clock.now()
+    with deps.engine.begin() as c:
+        repo = PracticeRepository(c)
+        _check_consenter(repo, consent.client_id, by)
+        if not repo.recipient_exists(consent.recipient_id):
+            raise UnknownReference(
+                "consent.recipient_id",
+                "no person or organisation with that id is on file; add the recipient first",
+            )
+        repo.add_consent(consent, now, replaces=None)
+        _log(deps, c, now, by=by, consent=consent, action="grant_consent")
+    return consent
+
+
+def revoke_consent(deps: Deps, consent_id: str, *, by: str) -> Consent:
+    """Revoke a consent from now on."""
+    now = deps.clock.now()
+    with deps.engine.begin() as c:
+        repo = PracticeRepository(c)
+        consent = repo.consent(consent_id)
+        if consent is None:
+            raise NotFoundOrDenied
+        _check_consenter(repo, consent.client_id, by)
+        if not repo.revoke_consent(consent_id, now):
+            raise Conflict(f"consent {consent_id} was already revoked")
+        _log(deps, c, now, by=by, consent=consent, action="revoke_consent")
+    return replace(consent, revoked_at=now)
+
+
+def narrow_consent(
+    deps: Deps,
+    consent_id: str,
+    *,
+    by: str,
+    categories: frozenset[Category] | None = None,
+    purposes: frozenset[Purpose] | None = None,
+    end: datetime | None = None,
+) -> Consent:
+    """Replace a consent with a narrower one: fewer categories or purposes, or an earlier end."""
+    now = deps.clock.now()
+    with deps.engine.begin() as c:
+        repo = PracticeRepository(c)
+        old = repo.consent(consent_id)
+        if old is None:
+            raise NotFoundOrDenied
+        _check_consenter(repo, old.client_id, by)
+        new = _narrowed(old, categories, purposes, end, now)
+        if not repo.revoke_consent(consent_id, now):
+            raise Conflict(f"consent {consent_id} was already revoked")
+        repo.add_consent(new, now, replaces=old.id)
+        _log(deps, c, now, by=by, consent=new, action="narrow_consent")
+    return new
+
+
+def _narrowed(
+    old: Consent,
+    categories: frozenset[Category] | None,
+    purposes: frozenset[Purpose] | None,
+    end: datetime | None,
+    now: datetime,
+) -> Consent:
+    categories = old.categories if categories is None else frozenset(categories)
+    purposes = old.purposes if purposes is None else frozenset(purposes)
+    if not categories <= old.categories:
+        raise Conflict("narrowing may only remove categories; grant a new consent to add some")
+    if not purposes <= old.purposes:
+        raise Conflict("narrowing may only remove purposes; grant a new consent to add some")
+    new_end = old.period.end if end is None else end
+    if old.period.end is not None and new_end is not None and new_end > old.period.end:
+        raise Conflict("narrowing may only bring the end earlier")
+    start = max(old.period.start, now)
+    return Consent(
+        new_id("consent"),
+        old.client_id,
+        old.recipient_id,
+        categories,
+        purposes,
+        Period(start, new_end, name="consent.period"),
+        effect=old.effect,
+    )
+
+
+def _check_consenter(repo: PracticeRepository, client_id: str, by: str) -> None:
+    # Only the client gives or changes their consent. (Representatives are not yet stored.)
+    actor = repo.actor(by)
+    if actor is None or actor.role is not Role.CLIENT or actor.id != client_id:
+        raise NotFoundOrDenied
+
+
+def _log(
+    deps: Deps, c: Connection, now: datetime, *, by: str, consent: Consent, action: str
+) -> None:
+    deps.access_log.append(
+        c,
+        AccessEvent(
+            now,
+            new_id("req"),
+            by,
+            consent.client_id,
+            action,
+            None,
+            consent.categories,
+            "permit",
+            f"write.{action}",
+        ),
+    )

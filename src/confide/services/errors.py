@@ -1,0 +1,21 @@
+"""Errors the use cases raise; shells map each once.
+
+ConfideError
+├── NotFoundOrDenied   the same answer for "does not exist" and "may not see it"
+└── Conflict           the change collides with the current state (already revoked, …)
+"""
+
+from __future__ import annotations
+
+from confide.domain.errors import ConfideError
+
+
+class NotFoundOrDenied(ConfideError):
+    """Nothing to show. Never says whether the client or record exists."""
+
+    def __init__(self) -> None:
+        super().__init__("not found, or you may not see it")
+
+
+class Conflict(ConfideError):
+    """The request collides with the current state; the message says how."""

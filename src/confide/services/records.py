@@ -1,0 +1,290 @@
+"""Writing, amending and reading records. Every read asks the decision engine first.
+
+Each use case runs in one transaction: the decision's access event and the change (or the
+read) commit together or not at all, and nothing is returned before its event is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NoReturn
+
+from sqlalchemy import Connection
+
+from confide.domain import (
+    AccessRequest,
+    Action,
+    Category,
+    Decision,
+    Effect,
+    InvalidValue,
+    Purpose,
+)
+from confide.policy import decide
+from confide.services.deps import Deps, new_id
+from confide.services.errors import NotFoundOrDenied
+from confide.store.access_log import AccessEvent
+from confide.store.keys_repository import KeysRepository
+from confide.store.practice_repository import PracticeRepository
+from confide.store.records_repository import RecordsRepository, StoredVersion
+from confide.vault import IntegrityError, RecordBinding, WrappedDataKey
+
+security_log = logging.getLogger("confide.security")
+MAX_TEXT_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One record, decrypted, as its reader may see it."""
+
+    record_id: str
+    category: Category
+    version: int
+    author_id: str
+    recorded_at: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordView:
+    """What a read returned: the entries permitted, and the decision that says what was withheld."""
+
+    entries: tuple[Entry, ...]
+    decisions: tuple[Decision, ...]
+
+    @property
+    def withheld(self) -> frozenset[Category]:
+        """Categories asked for and not permitted."""
+        denied: set[Category] = set()
+        for d in self.decisions:
+            denied |= d.denied
+        return frozenset(denied)
+
+
+def write_record(
+    deps: Deps,
+    *,
+    actor_id: str,
+    client_id: str,
+    category: Category,
+    text: str,
+    purpose: Purpose = Purpose.TREAT,
+) -> str:
+    """A new record, if the decision permits the actor to write this category now."""
+    body = _validated_text(text)
+    now = deps.clock.now()
+    record_id = new_id("rec")
+    with deps.engine.begin() as c:
+        request = AccessRequest(
+            actor_id,
+            client_id,
+            frozenset({category}),
+            purpose,
+            now,
+            Action.WRITE,
+            record_author_id=actor_id,
+            request_id=new_id("req"),
+        )
+        key = _decide_or_deny(deps, c, request, record_id)
+        blob = deps.vault.seal(key, body, RecordBinding(client_id, record_id, category.value, 1))
+        RecordsRepository(c).add(
+            record_id=record_id,
+            client_id=client_id,
+            category=category,
+            author_id=actor_id,
+            at=now,
+            ciphertext=blob,
+        )
+    return record_id
+
+
+def amend_record(deps: Deps, *, actor_id: str, record_id: str, text: str) -> int:
+    """A correction: a new version that keeps every earlier one (HIPAA 164.526)."""
+    body = _validated_text(text)
+    now = deps.clock.now()
+    with deps.engine.begin() as c:
+        records = RecordsRepository(c)
+        head = records.head(record_id)
+        if head is None:
+            _deny_unknown(deps, c, actor_id, now, record_id)
+        client_id, category, author_id, latest = head
+        request = AccessRequest(
+            actor_id,
+            client_id,
+            frozenset({category}),
+            Purpose.TREAT,
+            now,
+            Action.WRITE,
+            record_author_id=author_id,
+            request_id=new_id("req"),
+        )
+        key = _decide_or_deny(deps, c, request, record_id)
+        version = latest + 1
+        blob = deps.vault.seal(
+            key, body, RecordBinding(client_id, record_id, category.value, version)
+        )
+        records.add_version(
+            category=category,
+            record_id=record_id,
+            version=version,
+            author_id=actor_id,
+            at=now,
+            ciphertext=blob,
+        )
+    return version
+
+
+def read_records(
+    deps: Deps,
+    *,
+    actor_id: str,
+    client_id: str,
+    categories: frozenset[Category],
+    purpose: Purpose,
+) -> RecordView:
+    """The latest version of each record the actor may see; the rest withheld, with reasons.
+
+    Psychotherapy notes are asked for separately, as the asker's own notes, so the author rule
+    (HIPAA 164.508(a)(2)(i)(A)) can apply; an authorization naming them opens all of them.
+    """
+    now = deps.clock.now()
+    with deps.engine.begin() as c:
+        facts = PracticeRepository(c).facts_for(client_id, actor_id)
+        asks = _split_requests(actor_id, client_id, categories, purpose, now)
+        decisions = tuple(decide(r, facts, deps.policy) for r in asks)
+        for request, decision in zip(asks, decisions, strict=True):
+            _log_decision(deps, c, request, decision)
+        key = KeysRepository(c).get(client_id)
+        if key is None or not any(d.is_permit for d in decisions):
+            # Every access is logged, refused ones too: commit the events, then refuse.
+            c.commit()
+            raise NotFoundOrDenied
+        stored = _permitted_versions(RecordsRepository(c), client_id, actor_id, decisions)
+    return RecordView(tuple(_open(deps, key, v) for v in stored), decisions)
+
+
+def _split_requests(
+    actor_id: str,
+    client_id: str,
+    categories: frozenset[Category],
+    purpose: Purpose,
+    now: datetime,
+) -> list[AccessRequest]:
+    asks = []
+    routine = categories - {Category.PSYCHOTHERAPY_NOTE}
+    if routine:
+        asks.append(
+            AccessRequest(actor_id, client_id, routine, purpose, now, request_id=new_id("req"))
+        )
+    if Category.PSYCHOTHERAPY_NOTE in categories:
+        asks.append(
+            AccessRequest(
+                actor_id,
+                client_id,
+                frozenset({Category.PSYCHOTHERAPY_NOTE}),
+                purpose,
+                now,
+                record_author_id=actor_id,
+                request_id=new_id("req"),
+            )
+        )
+    if not asks:
+        raise InvalidValue("categories", "must name at least one category")
+    return asks
+
+
+def _permitted_versions(
+    records: RecordsRepository, client_id: str, actor_id: str, decisions: tuple[Decision, ...]
+) -> list[StoredVersion]:
+    out: list[StoredVersion] = []
+    for d in decisions:
+        for outcome in d.outcomes:
+            if outcome.effect is not Effect.PERMIT:
+                continue
+            own_only = outcome.rule_id.value == "permit.psychotherapy_note_author"
+            out += records.latest(
+                client_id, frozenset({outcome.category}), author_id=actor_id if own_only else None
+            )
+    return sorted(out, key=lambda v: (v.recorded_at, v.record_id))
+
+
+def _open(deps: Deps, key: WrappedDataKey, v: StoredVersion) -> Entry:
+    binding = RecordBinding(v.client_id, v.record_id, v.category.value, v.version)
+    try:
+        text = deps.vault.open(key, v.ciphertext, binding).decode()
+    except IntegrityError:
+        # A security event: ids only, never content.
+        security_log.error("integrity failure on record %s version %d", v.record_id, v.version)
+        raise
+    return Entry(v.record_id, v.category, v.version, v.version_author_id, v.recorded_at, text)
+
+
+def _decide_or_deny(
+    deps: Deps, c: Connection, request: AccessRequest, record_id: str
+) -> WrappedDataKey:
+    facts = PracticeRepository(c).facts_for(request.client_id, request.actor_id)
+    decision = decide(request, facts, deps.policy)
+    _log_decision(deps, c, request, decision, record_id)
+    key = KeysRepository(c).get(request.client_id)
+    if not decision.is_permit or decision.denied or key is None:
+        # The denial's event must survive the refusal: commit it, then refuse.
+        c.commit()
+        raise NotFoundOrDenied
+    return key
+
+
+def _deny_unknown(
+    deps: Deps, c: Connection, actor_id: str, now: datetime, record_id: str
+) -> NoReturn:
+    deps.access_log.append(
+        c,
+        AccessEvent(
+            now,
+            new_id("req"),
+            actor_id,
+            None,
+            "write",
+            None,
+            frozenset(),
+            "deny",
+            "deny.unknown_record",
+            record_id,
+        ),
+    )
+    c.commit()
+    raise NotFoundOrDenied
+
+
+def _log_decision(
+    deps: Deps,
+    c: Connection,
+    request: AccessRequest,
+    decision: Decision,
+    record_id: str | None = None,
+) -> None:
+    deps.access_log.append(
+        c,
+        AccessEvent(
+            at=request.at,
+            request_id=request.request_id or new_id("req"),
+            actor_id=request.actor_id,
+            client_id=request.client_id,
+            action=request.action.value,
+            purpose=request.purpose,
+            categories=request.categories,
+            effect=decision.effect.value,
+            rule=decision.rule_id.value,
+            record_id=record_id,
+        ),
+    )
+
+
+def _validated_text(text: str) -> bytes:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidValue("text", "must be non-empty text")
+    body = text.encode()
+    if len(body) > MAX_TEXT_BYTES:
+        raise InvalidValue("text", f"must be at most {MAX_TEXT_BYTES // 1024} KiB")
+    return body

@@ -1,0 +1,201 @@
+"""Reading and writing the practice: organisations, actors, clients, relationships, consents,
+notices; and loading the facts one decision needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, Row, Table, insert, select, update
+
+from confide.domain import (
+    Actor,
+    Client,
+    Consent,
+    NoticeAcknowledgment,
+    NoticeVersion,
+    Organisation,
+    Period,
+    TreatmentRelationship,
+)
+from confide.policy import Facts
+from confide.store import schema as t
+from confide.store.codes_column import join_codes, split_codes
+
+
+class PracticeRepository:
+    """The practice's facts, on one connection (the caller owns the transaction)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+
+    # Writes -----------------------------------------------------------------------------
+    def add_organisation(self, org: Organisation) -> None:
+        self.c.execute(insert(t.organisations).values(id=org.id, name=org.name))
+
+    def add_actor(self, actor: Actor) -> None:
+        self.c.execute(
+            insert(t.actors).values(
+                id=actor.id, role=actor.role.value, organisation_id=actor.organisation_id
+            )
+        )
+
+    def add_client(self, client: Client, created_at: datetime) -> None:
+        self.c.execute(
+            insert(t.clients).values(
+                id=client.id, organisation_id=client.organisation_id, created_at=created_at
+            )
+        )
+
+    def add_relationship(self, rel: TreatmentRelationship) -> None:
+        self.c.execute(
+            insert(t.relationships).values(
+                id=rel.id,
+                clinician_id=rel.clinician_id,
+                client_id=rel.client_id,
+                starts_at=rel.period.start,
+                ends_at=rel.period.end,
+            )
+        )
+
+    def add_consent(self, consent: Consent, recorded_at: datetime, replaces: str | None) -> None:
+        self.c.execute(
+            insert(t.consents).values(
+                id=consent.id,
+                client_id=consent.client_id,
+                recipient_id=consent.recipient_id,
+                effect=consent.effect.value,
+                categories=join_codes(consent.categories),
+                purposes=join_codes(consent.purposes),
+                starts_at=consent.period.start,
+                ends_at=consent.period.end,
+                revoked_at=consent.revoked_at,
+                recorded_at=recorded_at,
+                replaces_id=replaces,
+            )
+        )
+
+    def revoke_consent(self, consent_id: str, at: datetime) -> bool:
+        """Mark a consent revoked from ``at``; False if it was already revoked."""
+        result = self.c.execute(
+            update(t.consents)
+            .where(t.consents.c.id == consent_id, t.consents.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return result.rowcount == 1
+
+    def add_notice_version(self, notice: NoticeVersion) -> None:
+        self.c.execute(
+            insert(t.notice_versions).values(
+                version=notice.version, effective_from=notice.effective_from
+            )
+        )
+
+    def add_acknowledgment(self, ack: NoticeAcknowledgment) -> None:
+        self.c.execute(
+            insert(t.notice_acknowledgments).values(
+                client_id=ack.client_id, version=ack.version, acknowledged_at=ack.acknowledged_at
+            )
+        )
+
+    # Reads ------------------------------------------------------------------------------
+    def actor(self, actor_id: str) -> Actor | None:
+        row = self.c.execute(select(t.actors).where(t.actors.c.id == actor_id)).first()
+        return None if row is None else _actor(row)
+
+    def client(self, client_id: str) -> Client | None:
+        row = self.c.execute(select(t.clients).where(t.clients.c.id == client_id)).first()
+        return None if row is None else Client(row.id, row.organisation_id)
+
+    def consent(self, consent_id: str) -> Consent | None:
+        row = self.c.execute(select(t.consents).where(t.consents.c.id == consent_id)).first()
+        return None if row is None else _consent(row)
+
+    def recipient_exists(self, recipient_id: str) -> bool:
+        for table in (t.actors, t.organisations):
+            if self.c.execute(select(table.c.id).where(table.c.id == recipient_id)).first():
+                return True
+        return False
+
+    def facts_for(self, client_id: str, actor_id: str) -> Facts:
+        """Everything a decision about this client, asked by this actor, can rest on."""
+        rels = [_relationship(r) for r in self._rows(t.relationships, client_id)]
+        consents = [_consent(r) for r in self._rows(t.consents, client_id)]
+        acks = [
+            NoticeAcknowledgment(r.client_id, r.version, r.acknowledged_at)
+            for r in self._rows(t.notice_acknowledgments, client_id)
+        ]
+        notices = [
+            NoticeVersion(r.version, r.effective_from)
+            for r in self.c.execute(select(t.notice_versions))
+        ]
+        client = self.client(client_id)
+        person_ids = (
+            {actor_id} | {r.clinician_id for r in rels} | {c.recipient_id for c in consents}
+        )
+        actors = [
+            _actor(r) for r in self.c.execute(select(t.actors).where(t.actors.c.id.in_(person_ids)))
+        ]
+        org_ids = {a.organisation_id for a in actors if a.organisation_id} | {
+            c.recipient_id for c in consents
+        }
+        if client is not None:
+            org_ids.add(client.organisation_id)
+        orgs = [
+            Organisation(r.id, r.name)
+            for r in self.c.execute(
+                select(t.organisations).where(t.organisations.c.id.in_(org_ids))
+            )
+        ]
+        return Facts.build(
+            actors=actors,
+            clients=[] if client is None else [client],
+            organisations=orgs,
+            relationships=rels,
+            consents=consents,
+            notices=notices,
+            acknowledgments=acks,
+        )
+
+    def caseload(self, clinician_id: str) -> list[str]:
+        """The ids of the clients a clinician has a relationship with, in id order."""
+        rows = self.c.execute(
+            select(t.relationships.c.client_id)
+            .where(t.relationships.c.clinician_id == clinician_id)
+            .distinct()
+            .order_by(t.relationships.c.client_id)
+        )
+        return [r.client_id for r in rows]
+
+    def consents_of(self, client_id: str) -> list[Consent]:
+        """A client's consents, in id order."""
+        return [_consent(r) for r in self._rows(t.consents, client_id)]
+
+    def _rows(self, table: Table, client_id: str) -> Iterable[Row[tuple[object, ...]]]:
+        return self.c.execute(select(table).where(table.c.client_id == client_id))
+
+
+def _actor(row: Row[tuple[object, ...]]) -> Actor:
+    return Actor(row.id, row.role, row.organisation_id)
+
+
+def _relationship(row: Row[tuple[object, ...]]) -> TreatmentRelationship:
+    return TreatmentRelationship(
+        row.id, row.clinician_id, row.client_id, Period(row.starts_at, row.ends_at)
+    )
+
+
+def _consent(row: Row[tuple[object, ...]]) -> Consent:
+    return Consent(
+        id=row.id,
+        client_id=row.client_id,
+        recipient_id=row.recipient_id,
+        categories=frozenset(split_codes(row.categories)),  # type: ignore[arg-type]
+        purposes=frozenset(split_codes(row.purposes)),  # type: ignore[arg-type]
+        period=Period(row.starts_at, row.ends_at),
+        effect=row.effect,
+        revoked_at=row.revoked_at,
+    )
+
+
+__all__ = ["PracticeRepository"]

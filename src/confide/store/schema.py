@@ -1,0 +1,184 @@
+"""The tables, as SQLAlchemy Core. Migrations (``store/migrations``) create them.
+
+Clinical content is only ever stored sealed (``ciphertext``); everything else is ids, codes and
+times. Psychotherapy notes live in their own tables, apart from the rest of the record (HIPAA
+164.501). Nothing is updated in place or deleted: a correction is a new version.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    TypeDecorator,
+)
+
+ID = 64
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores timezone-aware times as UTC and reads them back aware, on every engine."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("confide stores only timezone-aware times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a stored time, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+    }
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(200), nullable=False),
+)
+
+actors = Table(
+    "actors",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("organisation_id", String(ID), ForeignKey("organisations.id"), nullable=True),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("organisation_id", String(ID), ForeignKey("organisations.id"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+client_keys = Table(
+    "client_keys",
+    metadata,
+    Column("client_id", String(ID), ForeignKey("clients.id"), primary_key=True),
+    Column("kek_id", String(ID), nullable=False, index=True),
+    Column("wrapped", LargeBinary, nullable=True),
+    Column("erased_at", UtcDateTime(), nullable=True),
+    Column("retain_until", UtcDateTime(), nullable=True),
+)
+
+relationships = Table(
+    "relationships",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("clinician_id", String(ID), ForeignKey("actors.id"), nullable=False),
+    Column("client_id", String(ID), ForeignKey("clients.id"), nullable=False, index=True),
+    Column("starts_at", UtcDateTime(), nullable=False),
+    Column("ends_at", UtcDateTime(), nullable=True),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("client_id", String(ID), ForeignKey("clients.id"), nullable=False, index=True),
+    # A person or an organisation; checked by the service against both tables.
+    Column("recipient_id", String(ID), nullable=False),
+    Column("effect", String(8), nullable=False),
+    Column("categories", String(400), nullable=False),
+    Column("purposes", String(200), nullable=False),
+    Column("starts_at", UtcDateTime(), nullable=False),
+    Column("ends_at", UtcDateTime(), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("replaces_id", String(ID), ForeignKey("consents.id"), nullable=True),
+)
+
+notice_versions = Table(
+    "notice_versions",
+    metadata,
+    Column("version", String(ID), primary_key=True),
+    Column("effective_from", UtcDateTime(), nullable=False),
+)
+
+notice_acknowledgments = Table(
+    "notice_acknowledgments",
+    metadata,
+    Column("client_id", String(ID), ForeignKey("clients.id"), nullable=False),
+    Column("version", String(ID), ForeignKey("notice_versions.version"), nullable=False),
+    Column("acknowledged_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("client_id", "version"),
+)
+
+
+def _record_tables(name: str) -> tuple[Table, Table]:
+    head = Table(
+        name,
+        metadata,
+        Column("id", String(ID), primary_key=True),
+        Column("client_id", String(ID), ForeignKey("clients.id"), nullable=False),
+        Column("category", String(32), nullable=False),
+        Column("author_id", String(ID), ForeignKey("actors.id"), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Index(f"ix_{name}_client_category", "client_id", "category"),
+    )
+    versions = Table(
+        f"{name[:-1]}_versions",
+        metadata,
+        Column("record_id", String(ID), ForeignKey(f"{name}.id"), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("ciphertext", LargeBinary, nullable=False),
+        Column("author_id", String(ID), ForeignKey("actors.id"), nullable=False),
+        Column("recorded_at", UtcDateTime(), nullable=False),
+        PrimaryKeyConstraint("record_id", "version"),
+    )
+    return head, versions
+
+
+# The record, and psychotherapy notes kept apart from it (their own tables).
+records, record_versions = _record_tables("records")
+psychotherapy_notes, psychotherapy_note_versions = _record_tables("psychotherapy_notes")
+
+access_events = Table(
+    "access_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("request_id", String(ID), nullable=False),
+    Column("actor_id", String(ID), nullable=False),
+    Column("client_id", String(ID), nullable=True, index=True),
+    Column("action", String(16), nullable=False),
+    Column("purpose", String(16), nullable=True),
+    Column("categories", String(400), nullable=False),
+    Column("effect", String(8), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("record_id", String(ID), nullable=True),
+)

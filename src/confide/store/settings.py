@@ -1,0 +1,48 @@
+"""Where confide keeps its data: one data directory and one database URL.
+
+``CONFIDE_DATA_DIR`` (default ``./confide-data``) holds the SQLite database and the key file.
+``CONFIDE_DATABASE_URL`` overrides the database: ``postgresql+psycopg://user@host/db`` in
+production. The key file never goes into the database, whatever the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from confide.domain.errors import InvalidValue
+
+DEFAULT_DATA_DIR = "confide-data"
+_SCHEMES = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """The data directory, the database URL and the key file's path."""
+
+    data_dir: Path
+    database_url: str
+
+    @property
+    def key_file(self) -> Path:
+        """The key file, beside the data and outside the database."""
+        return self.data_dir / "confide.key"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded default."""
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> StoreSettings:
+        """Read ``CONFIDE_DATA_DIR`` and ``CONFIDE_DATABASE_URL``."""
+        data_dir = Path(environ.get("CONFIDE_DATA_DIR", DEFAULT_DATA_DIR)).resolve()
+        url = environ.get("CONFIDE_DATABASE_URL") or f"sqlite:///{data_dir / 'confide.db'}"
+        if not url.startswith(_SCHEMES):
+            raise InvalidValue(
+                "CONFIDE_DATABASE_URL",
+                "must be a sqlite:/// or postgresql+psycopg:// URL",
+                allowed=_SCHEMES,
+            )
+        return cls(data_dir, url)
