@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from confide import __version__
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
+    env.pop("CONFIDE_KEK", None)
+    env["CONFIDE_DATA_DIR"] = str(data_dir or Path(tempfile.mkdtemp()) / "confide-data")
     return subprocess.run(
         [sys.executable, "-m", "confide", *args],
         capture_output=True,
@@ -30,8 +35,8 @@ def test_version_prints_the_package_version() -> None:
     assert result.stdout.strip() == f"confide {__version__}"
 
 
-def test_demo_prints_each_decision_with_its_rule_and_reason() -> None:
-    result = _run("demo")
+def test_demo_prints_each_decision_with_its_rule_and_reason(tmp_path: Path) -> None:
+    result = _run("demo", data_dir=tmp_path / "data")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "1. A therapist writes a progress note" in out
@@ -103,3 +108,53 @@ def test_an_unknown_command_is_a_clear_error_not_a_traceback() -> None:
     assert result.returncode != 0
     assert "No such command" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_runs_on_the_real_store_and_can_run_again(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = _run("demo", data_dir=data)
+    assert first.returncode == 0, first.stderr
+    assert "3 entries decrypted" in first.stdout
+    assert "1 entry decrypted" in first.stdout
+    assert "refused" in first.stdout
+    assert (data / "confide.db").exists()
+    again = _run("demo", data_dir=data)
+    assert again.returncode == 0, again.stderr
+    assert "existing data directory" in again.stdout
+
+
+def test_init_creates_an_owner_only_key_file_once(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = _run("init", data_dir=data)
+    assert first.returncode == 0, first.stderr
+    assert "new key file" in first.stdout
+    key = data / "confide.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    before = key.read_bytes()
+    again = _run("init", data_dir=data)
+    assert again.returncode == 0
+    assert "new key file" not in again.stdout
+    assert key.read_bytes() == before
+
+
+def test_a_missing_key_file_over_existing_data_stops_with_what_to_do(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert _run("demo", data_dir=data).returncode == 0
+    (data / "confide.key").rename(tmp_path / "elsewhere.key")
+    result = _run("demo", data_dir=data)
+    assert result.returncode == 2
+    assert "key file" in result.stderr
+    assert "backup" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (data / "confide.key").exists()
+
+
+def test_keys_rotate_rewraps_and_the_demo_still_reads(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert _run("demo", data_dir=data).returncode == 0
+    rotated = _run("keys", "rotate", data_dir=data)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "Rotated: 1 data keys" in rotated.stdout
+    again = _run("demo", data_dir=data)
+    assert again.returncode == 0, again.stderr
+    assert "3 entries decrypted" in again.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,8 +43,8 @@ class StepClock:
         return self.current
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+@contextmanager
+def _postgres_database() -> Iterator[str]:
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"confide_test_{secrets.token_hex(4)}"
     try:
@@ -58,20 +59,37 @@ def postgres_url() -> Iterator[str]:
             pytest.fail(message)
         pytest.skip(message)
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(make_engine(url))
-    yield url
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One database for the test run, shared by tests that touch only their own ids."""
+    with _postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLite in a fresh file; PostgreSQL in the run's database, or, for tests marked
+    ``whole_database`` (they act on every row, like key rotation), in one of their own."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'confide.db'}"
         upgrade(make_engine(url))
-        return url
-    return str(request.getfixturevalue("postgres_url"))
+        yield url
+    elif request.node.get_closest_marker("whole_database"):
+        with _postgres_database() as url:
+            yield url
+    else:
+        yield str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from confide import __version__
-from confide.cli.render import decision_as_dict, render_scene
+from confide.cli.render import decision_as_dict, render_scene, render_store_scenes
 from confide.domain import ConfideError
 from confide.policy import decide
+from confide.services.keys import rotate_keys
+from confide.services.setup import initialise, open_existing
+from confide.store.settings import StoreSettings
+from confide.synthetic.seed import run_store_scenes, seed_practice
 from confide.synthetic.story import story_facts, story_scenes
 
 app = typer.Typer(
@@ -21,6 +27,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+keys_app = typer.Typer(help="Manage the key-encryption keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 
 def _version(value: bool) -> None:
@@ -40,12 +48,47 @@ def _root(
 
 
 @app.command()
+def init() -> None:
+    """Create the data directory, its key file and its database (CONFIDE_DATA_DIR)."""
+    opened = initialise(StoreSettings.from_environment(os.environ))
+    console = Console()
+    console.print(f"Data directory: {opened.settings.data_dir}")
+    if opened.created_key:
+        console.print(
+            f"[bold yellow]A new key file was created at {opened.settings.key_file}.[/] "
+            "Back it up apart from the database: without it no record can be read."
+        )
+    console.print("The database schema is up to date.")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-wrap every client's data key under a new key-encryption key (resumes if cut short)."""
+    settings = StoreSettings.from_environment(os.environ)
+    opened = open_existing(settings)
+    with Progress(
+        TextColumn("re-wrapping data keys"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+    ) as bar:
+        task = bar.add_task("rotate", total=None)
+        report = rotate_keys(
+            opened.deps.engine,
+            settings.key_file,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    verb = "Finished an interrupted rotation" if report.resumed else "Rotated"
+    Console().print(
+        f"{verb}: {report.rewrapped} data keys now wrapped by {report.active_kek_id}. "
+        "Records were not re-encrypted. Back up the key file again."
+    )
+
+
+@app.command()
 def demo(
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the decisions as JSON lines instead.")
+        bool, typer.Option("--json", help="Print the rule walk-through as JSON lines instead.")
     ] = False,
 ) -> None:
-    """Walk through the access rules on a synthetic practice: what was decided, and why."""
+    """A synthetic practice: stored, sealed and decided, then every rule walked through."""
     facts = story_facts()
     scenes = story_scenes()
     if as_json:
@@ -55,11 +98,18 @@ def demo(
             )
         return
     console = Console()
+    opened = initialise(StoreSettings.from_environment(os.environ))
+    seeded = seed_practice(opened.deps)
     console.rule("[bold]confide[/] — who may see what, and why")
+    where = "new" if seeded else "existing"
     console.print(
-        "A synthetic practice: two clients, their therapists, the front desk, an outside "
-        "clinic, an employer's programme, the police, a court and a parent. Every id is made "
-        "up.\n"
+        f"A synthetic practice in the {where} data directory {opened.settings.data_dir} "
+        f"({'SQLite' if opened.settings.is_sqlite else 'PostgreSQL'}). Every id is made up.\n"
+    )
+    render_store_scenes(console, run_store_scenes(opened.deps))
+    console.print(
+        "\nEvery rule, one question at a time: the same decision engine on a small practice "
+        "that also uses the limits of confidentiality.\n"
     )
     for number, scene in enumerate(scenes, start=1):
         render_scene(console, number, scene, decide(scene.request, facts))
@@ -70,9 +120,18 @@ def demo(
 
 
 def main() -> None:
-    """Run the command, turning confide's own errors into a message instead of a traceback."""
+    """Run the command; errors become a message, never a traceback (unless CONFIDE_DEBUG=1)."""
     try:
         app()
     except ConfideError as error:
         Console(stderr=True).print(f"[red]error:[/] {error}")
         raise SystemExit(2) from None
+    except Exception as error:
+        if os.environ.get("CONFIDE_DEBUG") == "1":
+            raise
+        # No client data in the message: only the kind of failure.
+        Console(stderr=True).print(
+            f"[red]error:[/] confide stopped on an unexpected {type(error).__name__}; "
+            "nothing was half-written. Run again with CONFIDE_DEBUG=1 for the details."
+        )
+        raise SystemExit(1) from None

@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from confide.domain import Decision, Effect
+from confide.synthetic.seed import StoreScene
 from confide.synthetic.story import Scene
 
 
@@ -70,3 +71,21 @@ def render_scene(console: Console, number: int, scene: Scene, decision: Decision
             border_style=colour,
         )
     )
+
+
+def render_store_scenes(console: Console, scenes: list[StoreScene]) -> None:
+    """The store-backed part of the demo as one table."""
+    table = Table(
+        title="On the store: sealed, decided, logged",
+        title_justify="left",
+        header_style="bold",
+        expand=True,
+    )
+    table.add_column("who")
+    table.add_column("does")
+    table.add_column("result", no_wrap=True)
+    table.add_column("detail")
+    for s in scenes:
+        colour = "red" if s.outcome == "refused" else "green"
+        table.add_row(s.who, s.did, f"[{colour}]{s.outcome}[/]", s.detail)
+    console.print(table)

@@ -1,0 +1,76 @@
+"""Opening a data directory: its key file, its database, its schema.
+
+A missing key file over existing data is refused, never replaced: a new key would make every
+record unreadable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, inspect, select
+
+from confide.services.deps import Deps, SystemClock
+from confide.store import schema as t
+from confide.store.engine import make_engine
+from confide.store.migrate import upgrade
+from confide.store.settings import StoreSettings
+from confide.vault import (
+    KeyRing,
+    KeyUnavailable,
+    Vault,
+    create_key_file,
+    load_from_environment,
+    load_key_file,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """An opened data directory."""
+
+    deps: Deps
+    settings: StoreSettings
+    created_key: bool
+
+
+def initialise(settings: StoreSettings) -> Opened:
+    """Create the data directory and key file if new, and bring the schema up to date."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    ring, created = _key_ring(settings, engine, may_create=True)
+    upgrade(engine)
+    return Opened(Deps(engine, Vault(ring), SystemClock()), settings, created)
+
+
+def open_existing(settings: StoreSettings) -> Opened:
+    """Open an initialised data directory; refuses to start without its key."""
+    engine = make_engine(settings.database_url)
+    ring, _ = _key_ring(settings, engine, may_create=False)
+    upgrade(engine)
+    return Opened(Deps(engine, Vault(ring), SystemClock()), settings, False)
+
+
+def _key_ring(settings: StoreSettings, engine: Engine, *, may_create: bool) -> tuple[KeyRing, bool]:
+    from_env = load_from_environment(os.environ)
+    if from_env is not None:
+        return from_env, False
+    if settings.key_file.exists():
+        return load_key_file(settings.key_file), False
+    if _holds_data(engine):
+        raise KeyUnavailable(
+            f"the database holds client data but the key file {settings.key_file} is missing. "
+            "Restore the key file from your key backup (or set CONFIDE_KEK); confide will not "
+            "create a new key over existing data."
+        )
+    if not may_create:
+        return load_key_file(settings.key_file), False  # raises with what to do
+    return create_key_file(settings.key_file), True
+
+
+def _holds_data(engine: Engine) -> bool:
+    if not inspect(engine).has_table(t.client_keys.name):
+        return False
+    with engine.connect() as c:
+        return c.execute(select(t.client_keys.c.client_id).limit(1)).first() is not None
