@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from confide.domain.codes import Category, Effect, Purpose
 from confide.domain.errors import InvalidValue
-from confide.domain.period import Period
+from confide.domain.period import Period, require_period
 from confide.domain.validation import (
     parse_code,
     parse_codes,
@@ -61,8 +61,7 @@ class Consent:
             self, "purposes", parse_codes(Purpose, self.purposes, "consent.purposes")
         )
         object.__setattr__(self, "effect", parse_code(Effect, self.effect, "consent.effect"))
-        if not isinstance(self.period, Period):
-            raise InvalidValue("consent.period", "must be a period with a start and optional end")
+        require_period(self.period, "consent.period")
         require_optional_aware(self.revoked_at, "consent.revoked_at")
         if self.note is not None:
             require_text(self.note, "consent.note", max_length=500)

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from confide.domain.codes import EMERGENCY_GROUNDS, Category, ExceptionGround, VictimKind
 from confide.domain.errors import InvalidValue
-from confide.domain.period import Period
+from confide.domain.period import Period, require_period
 from confide.domain.validation import (
     parse_code,
     parse_codes,
@@ -65,8 +65,12 @@ class ExceptionDisclosure:
         object.__setattr__(
             self, "categories", parse_codes(Category, self.categories, "disclosure.categories")
         )
-        if not isinstance(self.window, Period):
-            raise InvalidValue("disclosure.window", "must be a period with a start and an end")
+        # An approved disclosure must lapse: an open window would disclose forever.
+        require_period(self.window, "disclosure.window", bounded=True)
+        if self.records_period is not None:
+            require_period(self.records_period, "disclosure.records_period")
+        if self.approval is not None and not isinstance(self.approval, Approval):
+            raise InvalidValue("disclosure.approval", "must be an approval (approver and time)")
         require_id(self.requested_by, "disclosure.requested_by")
         require_text(self.justification, "disclosure.justification")
         if self.approval is not None and self.approval.approver_id == self.requested_by:

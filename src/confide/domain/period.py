@@ -43,3 +43,12 @@ class Period:
     def describe(self) -> str:
         """The period in plain words."""
         return self.description
+
+
+def require_period(value: object, field: str, *, bounded: bool = False) -> Period:
+    """Return ``value`` if it is a Period (with an end, when ``bounded``)."""
+    if not isinstance(value, Period):
+        raise InvalidValue(field, "must be a period with a start and an optional end")
+    if bounded and value.end is None:
+        raise InvalidValue(f"{field}.end", "is required: this period must end")
+    return value

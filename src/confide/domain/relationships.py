@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from confide.domain.codes import Category, RepresentationKind
-from confide.domain.period import Period
+from confide.domain.period import Period, require_period
 from confide.domain.validation import parse_code, parse_codes, require_id
 
 
@@ -22,6 +22,7 @@ class TreatmentRelationship:
         require_id(self.id, "relationship.id")
         require_id(self.clinician_id, "relationship.clinician_id")
         require_id(self.client_id, "relationship.client_id")
+        require_period(self.period, "relationship.period")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Representation:
         object.__setattr__(
             self, "kind", parse_code(RepresentationKind, self.kind, "representation.kind")
         )
+        require_period(self.period, "representation.period")
 
 
 @dataclass(frozen=True, slots=True)

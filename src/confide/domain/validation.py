@@ -54,7 +54,8 @@ def parse_code(enum: type[E], value: object, field: str) -> E:
             return enum(value)
         except ValueError:
             pass
-    raise InvalidValue(field, f"unknown code {value!r}", allowed=[m.value for m in enum])
+    # The rejected value is not echoed: it may be free text typed into the wrong field.
+    raise InvalidValue(field, "is not a known code", allowed=[m.value for m in enum])
 
 
 def parse_codes(

@@ -104,7 +104,7 @@ def _exception_limits(ctx: DecisionContext, category: Category) -> CategoryOutco
                     "45 CFR 164.502(b)); it is withheld.",
                     (d.id, "45 CFR 164.502(b)"),
                 )
-            if d.approval is None:
+            if d.approval is None or r.at < d.approval.approved_at:
                 return _deny(
                     category,
                     RuleId.APPROVAL_PENDING,

@@ -53,7 +53,9 @@ class Facts:
     forbidden_recipients: Mapping[str, frozenset[str]] = field(default_factory=dict)
     disclosure_clients: frozenset[str] = frozenset()
     # Outcomes are pure functions of the facts they cite; each is worded once and reused.
-    # Only decisions write here, always the same value for the same key.
+    # Only decisions write here, always the same value for the same key. Every key starts
+    # with its kind ("consent", "treating", "deny", "notice"), so ids of different kinds
+    # can never collide.
     outcome_cache: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -83,19 +85,19 @@ class Facts:
             raise InvalidValue("notice.version", "each notice version must be unique")
 
         rel_index: defaultdict[PairKey, list[TreatmentRelationship]] = defaultdict(list)
-        for r in relationships:
+        for r in _unique(relationships, "relationship.id", lambda r: r.id).values():
             refs.clinician(r.clinician_id, "relationship.clinician_id")
             refs.client(r.client_id, "relationship.client_id")
             rel_index[(r.clinician_id, r.client_id)].append(r)
 
         rep_index: defaultdict[PairKey, list[Representation]] = defaultdict(list)
-        for p in representations:
+        for p in _unique(representations, "representation.id", lambda p: p.id).values():
             refs.actor(p.representative_id, "representation.representative_id", Role.REPRESENTATIVE)
             refs.client(p.client_id, "representation.client_id")
             rep_index[(p.representative_id, p.client_id)].append(p)
 
         shielded: defaultdict[str, set[Category]] = defaultdict(set)
-        for s in self_consented_care:
+        for s in _unique(self_consented_care, "self_consented_care.id", lambda s: s.id).values():
             refs.client(s.client_id, "self_consented_care.client_id")
             shielded[s.client_id].update(s.categories)
 

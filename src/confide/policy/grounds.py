@@ -114,7 +114,7 @@ def treating_clinician(ctx: DecisionContext, category: Category) -> CategoryOutc
             (relationship.id, "45 CFR 164.508(a)(2)(i)(A)"),
         )
     cache = ctx.facts.outcome_cache
-    key = (relationship.id, category, r.action)
+    key = ("treating", relationship.id, ctx.actor.id, category, r.action)
     outcome: CategoryOutcome | None = cache.get(key)
     if outcome is None:
         outcome = cache[key] = CategoryOutcome(
@@ -154,9 +154,12 @@ def exception_disclosure(ctx: DecisionContext, category: Category) -> CategoryOu
         return None
     disclosures = ctx.facts.disclosures
     for key in ctx.recipient_keys:
+        if not _reaches(ctx, key, category):
+            continue
         for d in disclosures.get((r.client_id, key), ()):
             if (
                 d.approval is None
+                or r.at < d.approval.approved_at
                 or GROUND_PURPOSE[d.ground] is not r.purpose
                 or not d.window.contains(r.at)
                 or category not in d.categories
@@ -245,6 +248,8 @@ def consent(ctx: DecisionContext, category: Category) -> CategoryOutcome | None:
     for key in ctx.recipient_keys:
         # Indexed by client, recipient, category and purpose: a general consent that does not
         # name psychotherapy notes or substance-use records can never be found for them.
+        if not _reaches(ctx, key, category):
+            continue
         for c in permits.get((r.client_id, key, category, r.purpose), ()):
             if c.in_force_at(r.at):
                 return _consent_outcome(ctx, c, key, category, r.purpose)
@@ -255,7 +260,7 @@ def _consent_outcome(
     ctx: DecisionContext, c: Consent, key: str, category: Category, purpose: Purpose
 ) -> CategoryOutcome:
     cache = ctx.facts.outcome_cache
-    cache_key = (c.id, key, category, purpose)
+    cache_key = ("consent", c.id, key, category, purpose)
     outcome: CategoryOutcome | None = cache.get(cache_key)
     if outcome is None:
         outcome = cache[cache_key] = CategoryOutcome(
@@ -267,6 +272,13 @@ def _consent_outcome(
             (c.id,),
         )
     return outcome
+
+
+def _reaches(ctx: DecisionContext, key: str, category: Category) -> bool:
+    # A grant to an organisation reaches its members, but not clinical content for its
+    # front-desk and billing staff: minimum necessary holds inside the recipient too
+    # (45 CFR 164.502(b), 164.514(d)(2)).
+    return key == ctx.actor.id or ctx.actor.role is not Role.STAFF or category in STAFF_CATEGORIES
 
 
 def _psychotherapy_notes_closed_to_client(ctx: DecisionContext, category: Category) -> bool:
