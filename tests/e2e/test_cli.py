@@ -130,6 +130,8 @@ def test_init_creates_an_owner_only_key_file_once(tmp_path: Path) -> None:
     assert "new key file" in first.stdout
     key = data / "confide.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "confide.db").stat().st_mode) & 0o077 == 0
     before = key.read_bytes()
     again = _run("init", data_dir=data)
     assert again.returncode == 0

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, update
 
-from confide.domain import Category, Consent, Period, Purpose, UnknownReference
+from confide.domain import Category, Consent, InvalidValue, Period, Purpose, UnknownReference
 from confide.services import consents, records
 from confide.services.deps import Deps
 from confide.services.errors import Conflict, NotFoundOrDenied
@@ -348,3 +348,65 @@ def test_a_failing_access_log_leaves_no_record_behind(deps: Deps, small_practice
             ).scalar_one()
             == 0
         )
+
+
+def test_a_refused_consent_change_is_logged(deps: Deps, small_practice: Practice) -> None:
+    p = small_practice
+    consent = consents.grant_consent(
+        deps,
+        Consent(
+            f"consent-r-{p.client}",
+            p.client,
+            p.other,
+            frozenset({Category.DIAGNOSIS}),
+            frozenset({Purpose.COC}),
+            Period(T0),
+        ),
+        by=p.client,
+    )
+    with pytest.raises(NotFoundOrDenied):
+        consents.revoke_consent(deps, consent.id, by=p.outsider)
+    refused = _events(deps, actor_id=p.outsider)
+    assert [(e["action"], e["effect"], e["rule"]) for e in refused] == [
+        ("revoke_consent", "deny", "deny.not_the_consenter")
+    ]
+
+
+def test_a_consent_note_is_refused_rather_than_silently_dropped(
+    deps: Deps, small_practice: Practice
+) -> None:
+    p = small_practice
+    with_note = Consent(
+        f"consent-n-{p.client}",
+        p.client,
+        p.other,
+        frozenset({Category.DIAGNOSIS}),
+        frozenset({Purpose.COC}),
+        Period(T0),
+        note="synthetic note",
+    )
+    with pytest.raises(InvalidValue) as caught:
+        consents.grant_consent(deps, with_note, by=p.client)
+    assert caught.value.field == "consent.note"
+
+
+def test_a_rotation_in_flight_never_restores_an_erased_key(
+    deps: Deps, small_practice: Practice
+) -> None:
+    from datetime import UTC, datetime
+
+    from confide.store.keys_repository import KeysRepository
+    from confide.vault import erase_data_key
+
+    p = small_practice
+    with deps.engine.begin() as c:
+        stale = KeysRepository(c).get(p.client)
+    assert stale is not None
+    with deps.engine.begin() as c:
+        erased = erase_data_key(stale, retain_until=None, now=datetime(2026, 6, 1, tzinfo=UTC))
+        assert KeysRepository(c).replace(stale, erased)
+    with deps.engine.begin() as c:
+        assert not KeysRepository(c).replace(stale, stale)  # the rotation's swap fails
+        now_stored = KeysRepository(c).get(p.client)
+    assert now_stored is not None
+    assert now_stored.is_erased

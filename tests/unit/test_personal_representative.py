@@ -140,3 +140,12 @@ def test_a_representative_does_not_see_psychotherapy_notes_by_default() -> None:
     decision = decide(request(GUARDIAN, [Category.PSYCHOTHERAPY_NOTE], Purpose.PWATRNY, day(1)), f)
 
     assert_denied_outright(decision, RuleId.PSYCHOTHERAPY_NOTE_PROTECTED)
+
+
+def test_a_representative_never_receives_psychotherapy_notes_even_when_the_client_may() -> None:
+    f = facts(representations=[representation()])
+    open_to_client = PolicySettings(client_may_read_psychotherapy_notes=True)
+    decision = decide(
+        request(GUARDIAN, [Category.PSYCHOTHERAPY_NOTE], Purpose.PWATRNY, day(1)), f, open_to_client
+    )
+    assert not decision.is_permit

@@ -175,3 +175,26 @@ def test_the_vault_refuses_a_key_and_record_of_different_clients() -> None:
     stored = vault.new_client_key("client-2")
     with pytest.raises(ValueError, match="different clients"):
         vault.seal(stored, b"synthetic", BINDING)
+
+
+def test_saving_ignores_a_leftover_temporary_file_and_a_planted_symlink(tmp_path: Path) -> None:
+    path = tmp_path / "confide.key"
+    ring = create_key_file(path)
+    decoy = tmp_path / "elsewhere"
+    (tmp_path / "confide.key.tmp").symlink_to(decoy)
+    leftover = tmp_path / ".confide-key-leftover"
+    leftover.write_text("x")
+    os.chmod(leftover, 0o644)
+    save_key_file(path, ring)
+    assert not decoy.exists()
+    assert not path.is_symlink()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_key_file(path).active_id == ring.active_id
+
+
+def test_an_environment_key_is_known_by_its_fingerprint() -> None:
+    one = load_from_environment({"CONFIDE_KEK": base64.b64encode(b"1" * 32).decode()})
+    two = load_from_environment({"CONFIDE_KEK": base64.b64encode(b"2" * 32).decode()})
+    assert one is not None
+    assert two is not None
+    assert one.active_id != two.active_id

@@ -41,7 +41,7 @@ class AccessRequest:
             self, "categories", parse_codes(Category, self.categories, "request.categories")
         )
         object.__setattr__(self, "purpose", parse_code(Purpose, self.purpose, "request.purpose"))
-        require_aware(self.at, "request.at")
+        object.__setattr__(self, "at", require_aware(self.at, "request.at"))
         object.__setattr__(self, "action", parse_code(Action, self.action, "request.action"))
         if self.record_author_id is not None:
             require_id(self.record_author_id, "request.record_author_id")

@@ -62,7 +62,9 @@ class Consent:
         )
         object.__setattr__(self, "effect", parse_code(Effect, self.effect, "consent.effect"))
         require_period(self.period, "consent.period")
-        require_optional_aware(self.revoked_at, "consent.revoked_at")
+        object.__setattr__(
+            self, "revoked_at", require_optional_aware(self.revoked_at, "consent.revoked_at")
+        )
         if self.note is not None:
             require_text(self.note, "consent.note", max_length=500)
         if (

@@ -33,7 +33,9 @@ class Approval:
 
     def __post_init__(self) -> None:
         require_id(self.approver_id, "approval.approver_id")
-        require_aware(self.approved_at, "approval.approved_at")
+        object.__setattr__(
+            self, "approved_at", require_aware(self.approved_at, "approval.approved_at")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +131,17 @@ class BreakGlassGrant:
                 "break-the-glass is only for an imminent risk of harm",
                 allowed=sorted(g.value for g in EMERGENCY_GROUNDS),
             )
-        require_aware(self.opened_at, "break_glass.opened_at")
-        require_aware(self.expires_at, "break_glass.expires_at")
+        object.__setattr__(
+            self, "opened_at", require_aware(self.opened_at, "break_glass.opened_at")
+        )
+        object.__setattr__(
+            self, "expires_at", require_aware(self.expires_at, "break_glass.expires_at")
+        )
         if self.expires_at <= self.opened_at:
             raise InvalidValue(
                 "break_glass.expires_at", "must be after opened_at; give a short window"
             )
         require_text(self.justification, "break_glass.justification")
-        require_optional_aware(self.reviewed_at, "break_glass.reviewed_at")
+        object.__setattr__(
+            self, "reviewed_at", require_optional_aware(self.reviewed_at, "break_glass.reviewed_at")
+        )

@@ -17,7 +17,9 @@ class NoticeVersion:
 
     def __post_init__(self) -> None:
         require_id(self.version, "notice.version")
-        require_aware(self.effective_from, "notice.effective_from")
+        object.__setattr__(
+            self, "effective_from", require_aware(self.effective_from, "notice.effective_from")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,4 +33,8 @@ class NoticeAcknowledgment:
     def __post_init__(self) -> None:
         require_id(self.client_id, "acknowledgment.client_id")
         require_id(self.version, "acknowledgment.version")
-        require_aware(self.acknowledged_at, "acknowledgment.acknowledged_at")
+        object.__setattr__(
+            self,
+            "acknowledged_at",
+            require_aware(self.acknowledged_at, "acknowledgment.acknowledged_at"),
+        )

@@ -19,8 +19,8 @@ class Period:
     description: str = field(default="", init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        require_aware(self.start, f"{self.name}.start")
-        require_optional_aware(self.end, f"{self.name}.end")
+        object.__setattr__(self, "start", require_aware(self.start, f"{self.name}.start"))
+        object.__setattr__(self, "end", require_optional_aware(self.end, f"{self.name}.end"))
         if self.end is not None and self.end <= self.start:
             raise InvalidValue(
                 f"{self.name}.end",

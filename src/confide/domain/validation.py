@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -32,12 +32,17 @@ def require_id(value: object, field: str) -> str:
 
 
 def require_aware(value: object, field: str) -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime."""
+    """Return ``value`` as UTC if it is a timezone-aware datetime.
+
+    Normalising to UTC matters: Python compares two datetimes that share a ``tzinfo`` by wall
+    clock, ignoring ``fold``, and adds timedeltas in wall-clock time, so across a daylight-saving
+    change a local time could slip past a revocation or stretch an emergency window.
+    """
     if not isinstance(value, datetime):
         raise InvalidValue(field, "must be a date and time")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidValue(field, "must carry a timezone (for example 2026-01-31T09:00:00+00:00)")
-    return value
+    return value.astimezone(UTC)
 
 
 def require_optional_aware(value: object, field: str) -> datetime | None:

@@ -26,6 +26,8 @@ from confide.domain.relationships import (
     TreatmentRelationship,
 )
 
+# The second person who may approve an exception disclosure (design table).
+APPROVER_ROLES = frozenset({Role.SUPERVISOR, Role.PRIVACY_OFFICER})
 PairKey = tuple[str, str]
 ProvisionKey = tuple[str, str, Category, Purpose]
 T = TypeVar("T")
@@ -78,6 +80,10 @@ class Facts:
         actor_map = _unique(actors, "actor.id", lambda a: a.id)
         client_map = _unique(clients, "client.id", lambda c: c.id)
         org_map = _unique(organisations, "organisation.id", lambda o: o.id)
+        clash = sorted(set(actor_map) & set(org_map))
+        if clash:
+            # A consent names a person or an organisation by id; one id must never be both.
+            raise InvalidValue("organisation.id", f"{clash[0]!r} is already a person's id")
         refs = _References(actor_map, client_map, org_map)
         notice_list = sorted(notices, key=lambda n: (n.effective_from, n.version))
         versions = {n.version for n in notice_list}
@@ -109,7 +115,7 @@ class Facts:
             refs.recipient(d.recipient_id, "disclosure.recipient_id")
             refs.actor(d.requested_by, "disclosure.requested_by")
             if d.approval is not None:
-                refs.actor(d.approval.approver_id, "disclosure.approval.approver_id")
+                refs.approver(d.approval.approver_id, d.recipient_id)
             disc_index[(d.client_id, d.recipient_id)].append(d)
 
         bg_index: defaultdict[PairKey, list[BreakGlassGrant]] = defaultdict(list)
@@ -183,6 +189,21 @@ class _References:
                 f"actor {actor_id!r} must be a clinician or supervisor",
                 allowed=sorted(r.value for r in CLINICAL_ROLES),
             )
+
+    def approver(self, approver_id: str, recipient_id: str) -> None:
+        # The second person is a supervisor or privacy officer, never on the receiving side.
+        field = "disclosure.approval.approver_id"
+        actor = self._actors.get(approver_id)
+        if actor is None:
+            raise UnknownReference(field, f"no actor {approver_id!r} is on file")
+        if actor.role not in APPROVER_ROLES:
+            raise InvalidValue(
+                field,
+                f"actor {approver_id!r} may not approve a disclosure",
+                allowed=sorted(r.value for r in APPROVER_ROLES),
+            )
+        if recipient_id in (actor.id, actor.organisation_id):
+            raise InvalidValue(field, "the approver may not be, or work for, the recipient")
 
     def recipient(self, recipient_id: str, field: str) -> None:
         if recipient_id not in self._actors and recipient_id not in self._organisations:

@@ -64,7 +64,9 @@ def personal_representative(ctx: DecisionContext, category: Category) -> Categor
         return None
     if r.action is not Action.READ:
         return None
-    if _psychotherapy_notes_closed_to_client(ctx, category):
+    # Psychotherapy notes stay with their author: a representative never receives them,
+    # whatever the practice allows the client (decision 0005).
+    if category is Category.PSYCHOTHERAPY_NOTE:
         return None
     for rep in ctx.facts.representations.get((ctx.actor.id, r.client_id), ()):
         if not rep.period.contains(r.at):

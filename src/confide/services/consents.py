@@ -12,7 +12,15 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from confide.domain import Category, Consent, Period, Purpose, Role, UnknownReference
+from confide.domain import (
+    Category,
+    Consent,
+    InvalidValue,
+    Period,
+    Purpose,
+    Role,
+    UnknownReference,
+)
 from confide.services.deps import Deps, new_id
 from confide.services.errors import Conflict, NotFoundOrDenied
 from confide.store.access_log import AccessEvent
@@ -24,7 +32,9 @@ def grant_consent(deps: Deps, consent: Consent, *, by: str) -> Consent:
     now = deps.clock.now()
     with deps.engine.begin() as c:
         repo = PracticeRepository(c)
-        _check_consenter(repo, consent.client_id, by)
+        _check_consenter(deps, c, repo, consent.client_id, by=by, action="grant_consent")
+        if consent.note is not None:
+            raise InvalidValue("consent.note", "notes on consents are not stored yet; leave it out")
         if not repo.recipient_exists(consent.recipient_id):
             raise UnknownReference(
                 "consent.recipient_id",
@@ -41,9 +51,10 @@ def revoke_consent(deps: Deps, consent_id: str, *, by: str) -> Consent:
     with deps.engine.begin() as c:
         repo = PracticeRepository(c)
         consent = repo.consent(consent_id)
-        if consent is None:
+        client_id = None if consent is None else consent.client_id
+        _check_consenter(deps, c, repo, client_id, by=by, action="revoke_consent")
+        if consent is None:  # refused and logged above; this keeps the type checker informed
             raise NotFoundOrDenied
-        _check_consenter(repo, consent.client_id, by)
         if not repo.revoke_consent(consent_id, now):
             raise Conflict(f"consent {consent_id} was already revoked")
         _log(deps, c, now, by=by, consent=consent, action="revoke_consent")
@@ -64,9 +75,10 @@ def narrow_consent(
     with deps.engine.begin() as c:
         repo = PracticeRepository(c)
         old = repo.consent(consent_id)
-        if old is None:
+        client_id = None if old is None else old.client_id
+        _check_consenter(deps, c, repo, client_id, by=by, action="narrow_consent")
+        if old is None:  # refused and logged above; this keeps the type checker informed
             raise NotFoundOrDenied
-        _check_consenter(repo, old.client_id, by)
         new = _narrowed(old, categories, purposes, end, now)
         if not repo.revoke_consent(consent_id, now):
             raise Conflict(f"consent {consent_id} was already revoked")
@@ -103,11 +115,41 @@ def _narrowed(
     )
 
 
-def _check_consenter(repo: PracticeRepository, client_id: str, by: str) -> None:
-    # Only the client gives or changes their consent. (Representatives are not yet stored.)
+def _check_consenter(
+    deps: Deps,
+    c: Connection,
+    repo: PracticeRepository,
+    client_id: str | None,
+    *,
+    by: str,
+    action: str,
+) -> None:
+    # Only the client gives or changes their consent (representatives are not yet stored).
+    # A refusal is logged and committed before it is raised, like every refused access.
     actor = repo.actor(by)
-    if actor is None or actor.role is not Role.CLIENT or actor.id != client_id:
-        raise NotFoundOrDenied
+    if (
+        client_id is not None
+        and actor is not None
+        and actor.role is Role.CLIENT
+        and (actor.id == client_id)
+    ):
+        return
+    deps.access_log.append(
+        c,
+        AccessEvent(
+            deps.clock.now(),
+            new_id("req"),
+            by,
+            client_id,
+            action,
+            None,
+            frozenset(),
+            "deny",
+            "deny.not_the_consenter",
+        ),
+    )
+    c.commit()
+    raise NotFoundOrDenied
 
 
 def _log(

@@ -38,6 +38,9 @@ class Opened:
 def initialise(settings: StoreSettings) -> Opened:
     """Create the data directory and key file if new, and bring the schema up to date."""
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # The database and its WAL files name clients: only the service's own user may read them.
+    settings.data_dir.chmod(0o700)
+    os.umask(0o077)
     engine = make_engine(settings.database_url)
     ring, created = _key_ring(settings, engine, may_create=True)
     upgrade(engine)

@@ -63,7 +63,14 @@ class KeysRepository:
         """Swap ``old`` for ``new`` only if the stored key is still ``old``."""
         result = self.c.execute(
             update(t.client_keys)
-            .where(t.client_keys.c.client_id == old.client_id, t.client_keys.c.kek_id == old.kek_id)
+            .where(
+                t.client_keys.c.client_id == old.client_id,
+                t.client_keys.c.kek_id == old.kek_id,
+                # The exact stored key, not erased meanwhile: a rotation in flight must never
+                # write back a key that an erasure destroyed.
+                t.client_keys.c.wrapped == old.wrapped,
+                t.client_keys.c.erased_at.is_(None),
+            )
             .values(kek_id=new.kek_id, wrapped=new.wrapped, erased_at=new.erased_at)
         )
         return result.rowcount == 1

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 import secrets
 import stat
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -42,18 +44,39 @@ def create_key_file(path: Path) -> KeyRing:
         ) from None
     with os.fdopen(fd, "w") as out:
         json.dump(_as_json(ring), out)
+        out.flush()
+        os.fsync(out.fileno())
+    _sync_directory(path.parent)
     return ring
 
 
 def save_key_file(path: Path, ring: KeyRing) -> None:
-    """Replace the key file atomically (write a 0600 temporary file, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(_as_json(ring), out)
-        out.flush()
-        os.fsync(out.fileno())
-    tmp.replace(path)
+    """Replace the key file atomically and durably.
+
+    A fresh, owner-only temporary file (never a leftover or a symlink) is written and synced,
+    renamed over the key file, and the directory synced, so the keys are never world-readable,
+    never written through a link, and never lost to a crash after the database moved on.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=".confide-key-", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(_as_json(ring), out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _sync_directory(path.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load_key_file(path: Path) -> KeyRing:
@@ -81,7 +104,8 @@ def load_from_environment(environ: Mapping[str, str]) -> KeyRing | None:
     if value is None:
         return None
     key = _decode_key(value, ENV_VAR)
-    kek = LocalKek("kek-env", key)
+    # The id is a fingerprint of the key, so a wrong key never passes for the right one.
+    kek = LocalKek(f"kek-env-{hashlib.sha256(key).hexdigest()[:16]}", key)
     return KeyRing({kek.kek_id: kek}, kek.kek_id)
 
 
