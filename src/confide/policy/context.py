@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from confide.domain.access import AccessRequest
 from confide.domain.actors import Actor, Client
-from confide.domain.codes import Category
+from confide.domain.codes import Category, Role
 from confide.domain.consent import Consent
 from confide.policy.facts import Facts
 from confide.policy.settings import PolicySettings
@@ -24,6 +24,8 @@ class DecisionContext(NamedTuple):
     recipient_keys: tuple[str, ...]
     # The subset of those keys that one of the client's deny provisions names.
     forbidden_keys: tuple[str, ...]
+    # True for staff, whose grants through an organisation stop at non-clinical categories.
+    staff_limited: bool
 
 
 def context_of(
@@ -34,7 +36,8 @@ def context_of(
     keys = (actor.id,) if org is None else (actor.id, org)
     named = facts.forbidden_recipients.get(request.client_id)
     forbidden = () if named is None else tuple(k for k in keys if k in named)
-    return DecisionContext(request, actor, client, facts, settings, keys, forbidden)
+    staff = actor.role is Role.STAFF
+    return DecisionContext(request, actor, client, facts, settings, keys, forbidden, staff)
 
 
 def forbidding_consent(ctx: DecisionContext, category: Category) -> Consent | None:

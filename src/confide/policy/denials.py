@@ -189,7 +189,12 @@ def _near_misses(ctx: DecisionContext, category: Category) -> CategoryOutcome | 
                     (g.id, "45 CFR 164.502(b)"),
                 )
     permits = facts.permits
+    consented = facts.consented_recipients.get(r.client_id)
+    if not consented:
+        return None
     for key in ctx.recipient_keys:
+        if key not in consented:
+            continue
         # Indexed like the permit path: only consents that name this category and purpose.
         for c in permits.get((r.client_id, key, category, r.purpose), ()):
             outcome = _lapsed_consent(c, ctx, category)

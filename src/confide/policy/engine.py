@@ -20,7 +20,7 @@ from confide.domain.codes import Category, Effect, Role
 from confide.policy.context import DecisionContext, context_of, forbidding_consent
 from confide.policy.denials import explain_denial
 from confide.policy.facts import Facts
-from confide.policy.grounds import NOT_OVERRIDABLE, Ground, applicable_grounds
+from confide.policy.grounds import APPLICABLE, NOT_OVERRIDABLE, Ground
 from confide.policy.settings import DEFAULT_SETTINGS, PolicySettings
 from confide.policy.wording import category_list
 
@@ -48,7 +48,7 @@ def decide(
             "Administrators manage accounts, keys and backups and never see client records.",
         )
     ctx = context_of(request, actor, client, facts, settings)
-    grounds = applicable_grounds(actor.role, request.purpose, request.action)
+    grounds = APPLICABLE[(actor.role, request.purpose, request.action)]
     categories = request.categories
     if len(categories) == 1:
         outcomes: tuple[CategoryOutcome, ...] = (_decide_category(ctx, grounds, *categories),)
@@ -61,7 +61,7 @@ def decide(
 def _decide_category(
     ctx: DecisionContext, grounds: tuple[Ground, ...], category: Category
 ) -> CategoryOutcome:
-    forbidding = forbidding_consent(ctx, category)
+    forbidding = forbidding_consent(ctx, category) if ctx.forbidden_keys else None
     for ground in grounds:
         outcome = ground(ctx, category)
         if outcome is None:
@@ -134,6 +134,8 @@ def _notice_warning(ctx: DecisionContext) -> Obligation | None:
 def _duties(
     outcomes: tuple[CategoryOutcome, ...], extra: list[Obligation] | None = None
 ) -> tuple[Obligation, ...]:
+    if not extra and not any(o.obligations for o in outcomes):
+        return ()
     duties = [d for o in outcomes for d in o.obligations]
     if extra:
         duties.extend(extra)

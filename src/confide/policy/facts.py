@@ -53,6 +53,7 @@ class Facts:
     notice_times: tuple[datetime, ...] = ()
     # Per client: who the client's deny provisions name, and whether any disclosure names them.
     forbidden_recipients: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    consented_recipients: Mapping[str, frozenset[str]] = field(default_factory=dict)
     disclosure_clients: frozenset[str] = frozenset()
     # Outcomes are pure functions of the facts they cite; each is worded once and reused.
     # Only decisions write here, always the same value for the same key. Every key starts
@@ -140,7 +141,8 @@ class Facts:
             notices=tuple(notice_list),
             acknowledged=acks,
             notice_times=tuple(n.effective_from for n in notice_list),
-            forbidden_recipients=_forbidden_recipients(forbids),
+            forbidden_recipients=_recipients_named(forbids),
+            consented_recipients=_recipients_named(permits),
             disclosure_clients=frozenset(client for client, _ in disc_index),
         )
 
@@ -260,10 +262,10 @@ def _index_acknowledgments(
     return dict(acks)
 
 
-def _forbidden_recipients(
-    forbids: Mapping[ProvisionKey, list[Consent]],
+def _recipients_named(
+    provisions: Mapping[ProvisionKey, list[Consent]],
 ) -> dict[str, frozenset[str]]:
     named: defaultdict[str, set[str]] = defaultdict(set)
-    for client_id, recipient_id, _, _ in forbids:
+    for client_id, recipient_id, _, _ in provisions:
         named[client_id].add(recipient_id)
     return {k: frozenset(v) for k, v in named.items()}

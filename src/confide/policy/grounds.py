@@ -156,7 +156,7 @@ def exception_disclosure(ctx: DecisionContext, category: Category) -> CategoryOu
         return None
     disclosures = ctx.facts.disclosures
     for key in ctx.recipient_keys:
-        if not _reaches(ctx, key, category):
+        if ctx.staff_limited and not _reaches(ctx, key, category):
             continue
         for d in disclosures.get((r.client_id, key), ()):
             if (
@@ -247,13 +247,20 @@ def consent(ctx: DecisionContext, category: Category) -> CategoryOutcome | None:
     if r.action is not Action.READ:
         return None
     permits = ctx.facts.permits
+    at = r.at
     for key in ctx.recipient_keys:
         # Indexed by client, recipient, category and purpose: a general consent that does not
         # name psychotherapy notes or substance-use records can never be found for them.
-        if not _reaches(ctx, key, category):
+        if ctx.staff_limited and not _reaches(ctx, key, category):
             continue
         for c in permits.get((r.client_id, key, category, r.purpose), ()):
-            if c.in_force_at(r.at):
+            # Consent.in_force_at, inlined: this is the hottest loop of a decision.
+            period, revoked = c.period, c.revoked_at
+            if (
+                period.start <= at
+                and (period.end is None or at < period.end)
+                and (revoked is None or at < revoked)
+            ):
                 return _consent_outcome(ctx, c, key, category, r.purpose)
     return None
 
@@ -323,7 +330,7 @@ def _can_apply(ground: Ground, role: Role, purpose: Purpose, action: Action) -> 
     return applies[ground]
 
 
-_APPLICABLE: dict[tuple[Role, Purpose, Action], tuple[Ground, ...]] = {
+APPLICABLE: dict[tuple[Role, Purpose, Action], tuple[Ground, ...]] = {
     (role, purpose, action): tuple(
         g for g in PERMIT_GROUNDS if _can_apply(g, role, purpose, action)
     )
@@ -335,7 +342,7 @@ _APPLICABLE: dict[tuple[Role, Purpose, Action], tuple[Ground, ...]] = {
 
 def applicable_grounds(role: Role, purpose: Purpose, action: Action) -> tuple[Ground, ...]:
     """The permit grounds that can apply to this role, purpose and action, in order."""
-    return _APPLICABLE[(role, purpose, action)]
+    return APPLICABLE[(role, purpose, action)]
 
 
 # A client may refuse a recipient, but not a legal duty: disclosures under HIPAA 164.512 need no

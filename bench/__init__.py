@@ -1,0 +1,1 @@
+"""Benchmarks of confide, run by name: ``python -m bench decision``. Synthetic data only."""

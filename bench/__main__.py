@@ -1,0 +1,29 @@
+"""``python -m bench NAME [options]``: run one benchmark by name."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+
+def _decision(argv: list[str]) -> int:
+    from bench.decision.cli import main
+
+    return main(argv)
+
+
+# Imported lazily so that one benchmark's optional peers never break another's command line.
+BENCHMARKS: dict[str, Callable[[list[str]], int]] = {"decision": _decision}
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch to the named benchmark; print the choices when the name is missing or unknown."""
+    if not argv or argv[0] not in BENCHMARKS:
+        names = ", ".join(sorted(BENCHMARKS))
+        print(f"usage: python -m bench NAME [options]   (NAME is one of: {names})", file=sys.stderr)
+        return 2
+    return BENCHMARKS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
