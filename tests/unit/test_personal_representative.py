@@ -149,3 +149,17 @@ def test_a_representative_never_receives_psychotherapy_notes_even_when_the_clien
         request(GUARDIAN, [Category.PSYCHOTHERAPY_NOTE], Purpose.PWATRNY, day(1)), f, open_to_client
     )
     assert not decision.is_permit
+
+
+def test_any_standing_of_the_representative_may_permit() -> None:
+    # A guardian of a minor whose shielded care is withheld may also, under another standing
+    # (an incapacitated adult's representative), see it: each standing is tried.
+    f = facts(
+        representations=[
+            representation("rep-a-minor"),
+            representation("rep-b-adult", RepresentationKind.INCAPACITATED_ADULT),
+        ],
+        self_consented_care=[SHIELDED],
+    )
+    decision = decide(request(GUARDIAN, [SUD], Purpose.PWATRNY, day(1)), f)
+    assert decision.permitted == {SUD}

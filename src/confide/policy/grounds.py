@@ -76,7 +76,7 @@ def personal_representative(ctx: DecisionContext, category: Category) -> Categor
             and not ctx.settings.representative_sees_self_consented_care
             and category in ctx.facts.self_consented.get(r.client_id, frozenset())
         ):
-            return None
+            continue  # this standing does not reach the minor's own care; another may
         return CategoryOutcome(
             category,
             _PERMIT,
