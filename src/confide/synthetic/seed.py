@@ -26,8 +26,8 @@ from confide.services import consents, practice, records
 from confide.services.deps import Deps, new_id
 from confide.services.errors import NotFoundOrDenied
 from confide.store import schema as t
+from confide.synthetic.practice import HOME
 
-HOME = "practice-home"
 NOTES = {
     Category.PROGRESS_NOTE: "Synthetic progress note: attended, engaged, practised grounding.",
     Category.DIAGNOSIS: "Synthetic diagnosis entry for demonstration only.",

@@ -33,9 +33,9 @@ from confide.domain import (
     TreatmentRelationship,
 )
 from confide.policy import Facts
+from confide.synthetic.practice import HOME
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-HOME = "practice-home"
 
 
 @dataclass(frozen=True, slots=True)
