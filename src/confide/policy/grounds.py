@@ -1,7 +1,7 @@
 """The grounds that permit a category: each returns a permitting outcome or None.
 
 Every permit names its rule, says in plain words which fact decided it, and carries its
-obligations. ``applicable_grounds`` lists only the grounds that can apply to a role, purpose and
+obligations. ``APPLICABLE`` lists only the grounds that can apply to a role, purpose and
 action, so a decision never runs a rule that cannot permit.
 """
 
@@ -338,11 +338,6 @@ APPLICABLE: dict[tuple[Role, Purpose, Action], tuple[Ground, ...]] = {
     for purpose in Purpose
     for action in Action
 }
-
-
-def applicable_grounds(role: Role, purpose: Purpose, action: Action) -> tuple[Ground, ...]:
-    """The permit grounds that can apply to this role, purpose and action, in order."""
-    return APPLICABLE[(role, purpose, action)]
 
 
 # A client may refuse a recipient, but not a legal duty: disclosures under HIPAA 164.512 need no

@@ -35,11 +35,6 @@ class KeysRepository:
             return None
         return WrappedDataKey(row.client_id, row.kek_id, row.wrapped, row.erased_at)
 
-    def retain_until(self, client_id: str) -> datetime | None:
-        return self.c.execute(
-            select(t.client_keys.c.retain_until).where(t.client_keys.c.client_id == client_id)
-        ).scalar()
-
     def not_wrapped_by(self, kek_id: str, limit: int) -> list[WrappedDataKey]:
         """Up to ``limit`` live keys still wrapped by another key-encryption key."""
         rows = self.c.execute(

@@ -157,20 +157,6 @@ class PracticeRepository:
             acknowledgments=acks,
         )
 
-    def caseload(self, clinician_id: str) -> list[str]:
-        """The ids of the clients a clinician has a relationship with, in id order."""
-        rows = self.c.execute(
-            select(t.relationships.c.client_id)
-            .where(t.relationships.c.clinician_id == clinician_id)
-            .distinct()
-            .order_by(t.relationships.c.client_id)
-        )
-        return [r.client_id for r in rows]
-
-    def consents_of(self, client_id: str) -> list[Consent]:
-        """A client's consents, in id order."""
-        return [_consent(r) for r in self._rows(t.consents, client_id)]
-
     def _rows(self, table: Table, client_id: str) -> Iterable[Row[tuple[object, ...]]]:
         return self.c.execute(select(table).where(table.c.client_id == client_id))
 

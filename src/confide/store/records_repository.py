@@ -129,23 +129,6 @@ class RecordsRepository:
             )
         return sorted(out, key=lambda v: (v.recorded_at, v.record_id))
 
-    def versions(self, record_id: str, category: Category) -> list[StoredVersion]:
-        """Every version of one record, oldest first."""
-        head, versions = _tables(category)
-        rows = self.c.execute(
-            select(
-                head,
-                versions.c.version,
-                versions.c.ciphertext,
-                versions.c.author_id.label("version_author"),
-                versions.c.recorded_at,
-            )
-            .join(versions, versions.c.record_id == head.c.id)
-            .where(head.c.id == record_id)
-            .order_by(versions.c.version)
-        )
-        return [_stored(r) for r in rows]
-
     def _latest(
         self,
         head: Table,
