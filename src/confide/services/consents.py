@@ -23,7 +23,7 @@ from confide.domain import (
 )
 from confide.services.deps import Deps, new_id
 from confide.services.errors import Conflict, NotFoundOrDenied
-from confide.store.access_log import AccessEvent
+from confide.services.events import log_event, refuse
 from confide.store.practice_repository import PracticeRepository
 
 
@@ -134,38 +134,30 @@ def _check_consenter(
         and (actor.id == client_id)
     ):
         return
-    deps.access_log.append(
+    log_event(
+        deps,
         c,
-        AccessEvent(
-            deps.clock.now(),
-            new_id("req"),
-            by,
-            client_id,
-            action,
-            None,
-            frozenset(),
-            "deny",
-            "deny.not_the_consenter",
-        ),
+        at=deps.clock.now(),
+        by=by,
+        client_id=client_id,
+        action=action,
+        effect="deny",
+        rule="deny.not_the_consenter",
     )
-    c.commit()
-    raise NotFoundOrDenied
+    refuse(c)
 
 
 def _log(
     deps: Deps, c: Connection, now: datetime, *, by: str, consent: Consent, action: str
 ) -> None:
-    deps.access_log.append(
+    log_event(
+        deps,
         c,
-        AccessEvent(
-            now,
-            new_id("req"),
-            by,
-            consent.client_id,
-            action,
-            None,
-            consent.categories,
-            "permit",
-            f"write.{action}",
-        ),
+        at=now,
+        by=by,
+        client_id=consent.client_id,
+        action=action,
+        effect="permit",
+        rule=f"write.{action}",
+        categories=consent.categories,
     )

@@ -18,8 +18,8 @@ from confide.domain import (
     TreatmentRelationship,
     UnknownReference,
 )
-from confide.services.deps import Deps, new_id
-from confide.store.access_log import AccessEvent
+from confide.services.deps import Deps
+from confide.services.events import log_event
 from confide.store.keys_repository import KeysRepository
 from confide.store.practice_repository import PracticeRepository
 
@@ -80,9 +80,13 @@ def acknowledge_notice(deps: Deps, client_id: str, version: str, *, by: str) -> 
 
 
 def _log(deps: Deps, c: Connection, now: datetime, *, by: str, client_id: str, action: str) -> None:
-    deps.access_log.append(
+    log_event(
+        deps,
         c,
-        AccessEvent(
-            now, new_id("req"), by, client_id, action, None, frozenset(), "permit", "write.practice"
-        ),
+        at=now,
+        by=by,
+        client_id=client_id,
+        action=action,
+        effect="permit",
+        rule="write.practice",
     )

@@ -24,7 +24,7 @@ from confide.domain import (
 )
 from confide.policy import decide
 from confide.services.deps import Deps, new_id
-from confide.services.errors import NotFoundOrDenied
+from confide.services.events import log_event, refuse
 from confide.store.access_log import AccessEvent
 from confide.store.keys_repository import KeysRepository
 from confide.store.practice_repository import PracticeRepository
@@ -158,9 +158,7 @@ def read_records(
             _log_decision(deps, c, request, decision)
         key = KeysRepository(c).get(client_id)
         if key is None or not any(d.is_permit for d in decisions):
-            # Every access is logged, refused ones too: commit the events, then refuse.
-            c.commit()
-            raise NotFoundOrDenied
+            refuse(c)
         stored = _permitted_versions(RecordsRepository(c), client_id, actor_id, decisions)
     return RecordView(tuple(_open(deps, key, v) for v in stored), decisions)
 
@@ -229,32 +227,25 @@ def _decide_or_deny(
     _log_decision(deps, c, request, decision, record_id)
     key = KeysRepository(c).get(request.client_id)
     if not decision.is_permit or decision.denied or key is None:
-        # The denial's event must survive the refusal: commit it, then refuse.
-        c.commit()
-        raise NotFoundOrDenied
+        refuse(c)
     return key
 
 
 def _deny_unknown(
     deps: Deps, c: Connection, actor_id: str, now: datetime, record_id: str
 ) -> NoReturn:
-    deps.access_log.append(
+    log_event(
+        deps,
         c,
-        AccessEvent(
-            now,
-            new_id("req"),
-            actor_id,
-            None,
-            "write",
-            None,
-            frozenset(),
-            "deny",
-            "deny.unknown_record",
-            record_id,
-        ),
+        at=now,
+        by=actor_id,
+        client_id=None,
+        action="write",
+        effect="deny",
+        rule="deny.unknown_record",
+        record_id=record_id,
     )
-    c.commit()
-    raise NotFoundOrDenied
+    refuse(c)
 
 
 def _log_decision(
