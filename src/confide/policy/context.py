@@ -42,8 +42,6 @@ def context_of(
 
 def forbidding_consent(ctx: DecisionContext, category: Category) -> Consent | None:
     """The client's deny provision in force that covers this category for this actor, if any."""
-    if not ctx.forbidden_keys:
-        return None
     forbids = ctx.facts.forbids
     request = ctx.request
     for key in ctx.forbidden_keys:
