@@ -110,6 +110,7 @@ class Practice:
     """Ids of a small practice, unique to one test (the PostgreSQL database is shared)."""
 
     home: str
+    officer: str
     other: str
     clinician: str
     colleague: str
@@ -122,24 +123,27 @@ def small_practice(deps: Deps) -> Practice:
     tag = secrets.token_hex(3)
     p = Practice(
         f"home-{tag}",
+        f"officer-{tag}",
         f"other-{tag}",
         f"clin-{tag}",
         f"colleague-{tag}",
         f"north-{tag}",
         f"client-{tag}",
     )
-    practice.add_organisation(deps, Organisation(p.home, "Home practice"))
-    practice.add_organisation(deps, Organisation(p.other, "Other clinic"))
+    practice.found_practice(
+        deps, Organisation(p.home, "Home practice"), Actor(p.officer, Role.PRIVACY_OFFICER, p.home)
+    )
+    practice.add_organisation(deps, Organisation(p.other, "Other clinic"), by=p.officer)
     for actor in (
         Actor(p.clinician, Role.CLINICIAN, p.home),
         Actor(p.colleague, Role.CLINICIAN, p.home),
         Actor(p.outsider, Role.CLINICIAN, p.other),
     ):
-        practice.add_actor(deps, actor)
+        practice.add_actor(deps, actor, by=p.officer)
     practice.create_client(deps, Client(p.client, p.home), by=p.clinician)
     practice.add_relationship(
         deps,
         TreatmentRelationship(f"rel-{tag}", p.clinician, p.client, Period(T0)),
-        by=p.clinician,
+        by=p.officer,
     )
     return p

@@ -4,6 +4,7 @@ amended as new versions, and every access logged in the same transaction."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -328,6 +329,14 @@ def test_tampered_ciphertext_fails_its_integrity_check_and_returns_nothing(
         )
     assert victim in str(caught.value)
     assert "donor" not in str(caught.value)
+    # The read stays on record, and so does the integrity failure, as a security event.
+    events = _events(deps, client_id=p.client, action="read")
+    assert events[-2]["effect"] == "permit"
+    assert (events[-1]["effect"], events[-1]["rule"], events[-1]["record_id"]) == (
+        "error",
+        "security.integrity",
+        victim,
+    )
 
 
 def test_a_failing_access_log_leaves_no_record_behind(deps: Deps, small_practice: Practice) -> None:
@@ -410,3 +419,95 @@ def test_a_rotation_in_flight_never_restores_an_erased_key(
         now_stored = KeysRepository(c).get(p.client)
     assert now_stored is not None
     assert now_stored.is_erased
+
+
+def test_read_events_name_what_was_permitted_and_which_records_were_returned(
+    deps: Deps, small_practice: Practice
+) -> None:
+    p = small_practice
+    note = records.write_record(
+        deps, actor_id=p.clinician, client_id=p.client, category=Category.DIAGNOSIS, text=NOTE
+    )
+    consents.grant_consent(
+        deps,
+        Consent(
+            f"consent-{p.client}",
+            p.client,
+            p.other,
+            frozenset({Category.DIAGNOSIS}),
+            frozenset({Purpose.COC}),
+            Period(T0),
+        ),
+        by=p.client,
+    )
+    records.read_records(
+        deps,
+        actor_id=p.outsider,
+        client_id=p.client,
+        categories=frozenset({Category.DIAGNOSIS, Category.PROGRESS_NOTE}),
+        purpose=Purpose.COC,
+    )
+    read = _events(deps, client_id=p.client, action="read")[-1]
+    assert read["categories"] == "diagnosis,progress_note"
+    assert read["permitted"] == "diagnosis"  # asked for two, permitted one
+    assert read["record_ids"] == note
+    write = _events(deps, client_id=p.client, action="write")[-1]
+    assert (write["record_id"], write["permitted"]) == (note, "diagnosis")
+
+
+def test_racing_amendments_never_lose_a_version_and_the_losers_get_a_conflict(
+    deps: Deps, small_practice: Practice
+) -> None:
+    p = small_practice
+    note = records.write_record(
+        deps, actor_id=p.clinician, client_id=p.client, category=Category.DIAGNOSIS, text=NOTE
+    )
+    start = threading.Barrier(8)
+    outcomes: list[int | str] = []
+
+    def amend(n: int) -> None:
+        start.wait()
+        try:
+            outcomes.append(
+                records.amend_record(deps, actor_id=p.clinician, record_id=note, text=f"v{n}")
+            )
+        except Conflict as lost:
+            outcomes.append(str(lost))
+
+    threads = [threading.Thread(target=amend, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    versions = sorted(o for o in outcomes if isinstance(o, int))
+    conflicts = [o for o in outcomes if isinstance(o, str)]
+    assert len(outcomes) == 8
+    assert versions == list(range(2, 2 + len(versions)))  # no gaps, no duplicates
+    assert all("read it again and retry" in c for c in conflicts)
+    with deps.engine.connect() as c:
+        stored = c.execute(
+            select(func.count())
+            .select_from(t.record_versions)
+            .where(t.record_versions.c.record_id == note)
+        ).scalar_one()
+    assert stored == 1 + len(versions)
+    faults = [e for e in _events(deps, record_id=note) if e["effect"] == "error"]
+    assert [e["rule"] for e in faults] == ["write.conflict"] * len(conflicts)
+
+
+def test_a_write_that_fails_after_its_decision_says_so_in_the_log(
+    deps: Deps, small_practice: Practice
+) -> None:
+    class BrokenVault:
+        def seal(self, *args: object) -> bytes:
+            raise OSError("the key service is unreachable")
+
+    p = small_practice
+    broken = dataclasses.replace(deps, vault=BrokenVault())
+    with pytest.raises(OSError, match="unreachable"):
+        records.write_record(
+            broken, actor_id=p.clinician, client_id=p.client, category=Category.DIAGNOSIS, text=NOTE
+        )
+    events = _events(deps, client_id=p.client, action="write")
+    assert [(e["effect"], e["rule"]) for e in events] == [("error", "write.failed")]

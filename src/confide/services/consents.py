@@ -35,10 +35,11 @@ def grant_consent(deps: Deps, consent: Consent, *, by: str) -> Consent:
         _check_consenter(deps, c, repo, consent.client_id, by=by, action="grant_consent")
         if consent.note is not None:
             raise InvalidValue("consent.note", "notes on consents are not stored yet; leave it out")
-        if not repo.recipient_exists(consent.recipient_id):
+        if not repo.is_recipient(consent.recipient_id):
             raise UnknownReference(
                 "consent.recipient_id",
-                "no person or organisation with that id is on file; add the recipient first",
+                "no organisation or person who may receive records has that id; ask the practice "
+                "to add the recipient first",
             )
         repo.add_consent(consent, now, replaces=None)
         _log(deps, c, now, by=by, consent=consent, action="grant_consent")

@@ -7,6 +7,11 @@ ConfideError
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import IntegrityError
+
 from confide.domain.errors import ConfideError
 
 
@@ -19,3 +24,12 @@ class NotFoundOrDenied(ConfideError):
 
 class Conflict(ConfideError):
     """The request collides with the current state; the message says how."""
+
+
+@contextmanager
+def conflicts_as(message: str) -> Iterator[None]:
+    """Turn the database's uniqueness refusal (a race two checks cannot close) into a Conflict."""
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict(message) from None

@@ -1,5 +1,12 @@
-"""Setting up a practice: organisations, people, clients (each with a data key),
-treatment relationships, notice versions and acknowledgments."""
+"""Setting up a practice: organisations, people, clients (each with a data key), treatment
+relationships, notice versions and acknowledgments.
+
+Every change names who makes it (``by``) and is authorised by the practice administration rules
+(``confide.policy.administration``, decision 0010) before anything is written; permitted or
+refused, the outcome is logged. The only change without an authoriser is founding a practice:
+putting its organisation and first privacy officer on file. That is an operator's act, like
+creating the data directory, offered on the command line and never through the API.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,9 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from confide.domain import (
-    CLINICAL_ROLES,
     Actor,
     Client,
+    InvalidValue,
     NoticeAcknowledgment,
     NoticeVersion,
     Organisation,
@@ -18,75 +25,185 @@ from confide.domain import (
     TreatmentRelationship,
     UnknownReference,
 )
+from confide.domain.validation import require_id
+from confide.policy.administration import AdminAction, AdminRequest, authorise
 from confide.services.deps import Deps
-from confide.services.events import log_event
+from confide.services.errors import Conflict, conflicts_as
+from confide.services.events import log_event, refuse
 from confide.store.keys_repository import KeysRepository
 from confide.store.practice_repository import PracticeRepository
 
 
-def add_organisation(deps: Deps, org: Organisation) -> None:
-    """Put an organisation on file."""
-    with deps.engine.begin() as c:
-        PracticeRepository(c).add_organisation(org)
+def found_practice(deps: Deps, org: Organisation, officer: Actor) -> None:
+    """Put a practice and its first privacy officer on file.
+
+    Everyone else is then added by that officer (or the administrators they appoint).
+    """
+    if officer.role is not Role.PRIVACY_OFFICER or officer.organisation_id != org.id:
+        raise InvalidValue(
+            "officer", "the founding person must be a privacy officer of the practice"
+        )
+    now = deps.clock.now()
+    taken = f"an organisation or person with id {org.id} or {officer.id} is already on file"
+    with conflicts_as(taken), deps.engine.begin() as c:
+        repo = PracticeRepository(c)
+        if repo.is_recipient(org.id) or repo.is_recipient(officer.id):
+            raise Conflict(taken)
+        repo.add_organisation(org)
+        repo.add_actor(officer)
+        log_event(
+            deps,
+            c,
+            at=now,
+            by=officer.id,
+            client_id=None,
+            action="found_practice",
+            effect="permit",
+            rule="admin.founding",
+        )
 
 
-def add_actor(deps: Deps, actor: Actor) -> None:
-    """Put a person on file."""
-    with deps.engine.begin() as c:
-        PracticeRepository(c).add_actor(actor)
+def add_organisation(deps: Deps, org: Organisation, *, by: str) -> None:
+    """Put an organisation on file (another provider, an agency, a court)."""
+    now = _now_checking(deps, by)
+    with (
+        conflicts_as(f"an organisation or person with id {org.id} is already on file"),
+        deps.engine.begin() as c,
+    ):
+        repo = PracticeRepository(c)
+        request = AdminRequest(AdminAction.ADD_ORGANISATION, repo.actor(by))
+        _authorise(deps, c, now, by, request)
+        if repo.actor(org.id) is not None:
+            raise Conflict(f"an organisation or person with id {org.id} is already on file")
+        repo.add_organisation(org)
+
+
+def add_actor(deps: Deps, actor: Actor, *, by: str) -> None:
+    """Put a person on file: staff of the practice, or someone outside it."""
+    now = _now_checking(deps, by)
+    with (
+        conflicts_as(f"an organisation or person with id {actor.id} is already on file"),
+        deps.engine.begin() as c,
+    ):
+        repo = PracticeRepository(c)
+        request = AdminRequest(AdminAction.ADD_PERSON, repo.actor(by), subject=actor)
+        _authorise(deps, c, now, by, request)
+        if actor.organisation_id is not None and not repo.is_recipient(actor.organisation_id):
+            raise UnknownReference(
+                "actor.organisation_id", "no organisation with that id is on file"
+            )
+        if repo.is_recipient(actor.id):
+            raise Conflict(f"an organisation or person with id {actor.id} is already on file")
+        repo.add_actor(actor)
 
 
 def create_client(
     deps: Deps, client: Client, *, by: str, retain_until: datetime | None = None
 ) -> None:
-    """Admit a client: their record, their own data key, and their login identity."""
-    now = deps.clock.now()
-    with deps.engine.begin() as c:
+    """Admit a client: their record, their own data key, and their login identity.
+
+    ``retain_until`` is the date before which their records may not be erased.
+    """
+    now = _now_checking(deps, by)
+    with (
+        conflicts_as(f"a client or person with id {client.id} is already on file"),
+        deps.engine.begin() as c,
+    ):
         repo = PracticeRepository(c)
+        request = AdminRequest(
+            AdminAction.ADMIT_CLIENT,
+            repo.actor(by),
+            organisation_id=client.organisation_id,
+            client_id=client.id,
+        )
+        _authorise(deps, c, now, by, request)
         repo.add_client(client, now)
         repo.add_actor(Actor(client.id, Role.CLIENT))
         KeysRepository(c).add(deps.vault.new_client_key(client.id), retain_until)
-        _log(deps, c, now, by=by, client_id=client.id, action="create_client")
 
 
 def add_relationship(deps: Deps, relationship: TreatmentRelationship, *, by: str) -> None:
-    """Record that a clinician treats a client, from a start to an optional end."""
-    now = deps.clock.now()
-    with deps.engine.begin() as c:
+    """Assign a clinician of the practice to a client, from a start to an optional end."""
+    now = _now_checking(deps, by)
+    with (
+        conflicts_as(f"a relationship with id {relationship.id} is already on file"),
+        deps.engine.begin() as c,
+    ):
         repo = PracticeRepository(c)
-        if repo.client(relationship.client_id) is None:
-            raise UnknownReference("relationship.client_id", "no such client is on file")
-        clinician = repo.actor(relationship.clinician_id)
-        if clinician is None or clinician.role not in CLINICAL_ROLES:
-            raise UnknownReference(
-                "relationship.clinician_id", "no clinician or supervisor with that id is on file"
-            )
+        client = repo.client(relationship.client_id)
+        request = AdminRequest(
+            AdminAction.ASSIGN_CLINICIAN,
+            repo.actor(by),
+            organisation_id=None if client is None else client.organisation_id,
+            subject=repo.actor(relationship.clinician_id),
+            client_id=relationship.client_id,
+        )
+        _authorise(deps, c, now, by, request)
         repo.add_relationship(relationship)
-        _log(deps, c, now, by=by, client_id=relationship.client_id, action="add_relationship")
 
 
-def publish_notice(deps: Deps, notice: NoticeVersion) -> None:
+def publish_notice(deps: Deps, notice: NoticeVersion, *, by: str) -> None:
     """Publish a version of the limits-of-confidentiality notice."""
-    with deps.engine.begin() as c:
-        PracticeRepository(c).add_notice_version(notice)
+    now = _now_checking(deps, by)
+    with (
+        conflicts_as(f"notice version {notice.version} is already published"),
+        deps.engine.begin() as c,
+    ):
+        repo = PracticeRepository(c)
+        actor = repo.actor(by)
+        request = AdminRequest(
+            AdminAction.PUBLISH_NOTICE,
+            actor,
+            organisation_id=None if actor is None else actor.organisation_id,
+        )
+        _authorise(deps, c, now, by, request)
+        repo.add_notice_version(notice)
 
 
 def acknowledge_notice(deps: Deps, client_id: str, version: str, *, by: str) -> None:
-    """The client acknowledges a notice version (at intake, or after a new version)."""
-    now = deps.clock.now()
-    with deps.engine.begin() as c:
-        PracticeRepository(c).add_acknowledgment(NoticeAcknowledgment(client_id, version, now))
-        _log(deps, c, now, by=by, client_id=client_id, action="acknowledge_notice")
+    """The client acknowledges a notice version (at intake, or after a new version).
+
+    Staff of the practice may record an acknowledgment from a signed paper form; the log says
+    who recorded it.
+    """
+    now = _now_checking(deps, by)
+    with (
+        conflicts_as(f"notice version {version} was already acknowledged"),
+        deps.engine.begin() as c,
+    ):
+        repo = PracticeRepository(c)
+        client = repo.client(client_id)
+        request = AdminRequest(
+            AdminAction.RECORD_ACKNOWLEDGMENT,
+            repo.actor(by),
+            organisation_id=None if client is None else client.organisation_id,
+            client_id=client_id,
+        )
+        _authorise(deps, c, now, by, request)
+        if client is None:
+            refuse(c)
+        if not repo.notice_exists(version):
+            raise UnknownReference("version", "no notice with that version is published")
+        repo.add_acknowledgment(NoticeAcknowledgment(client_id, version, now))
 
 
-def _log(deps: Deps, c: Connection, now: datetime, *, by: str, client_id: str, action: str) -> None:
+def _authorise(deps: Deps, c: Connection, now: datetime, by: str, request: AdminRequest) -> None:
+    """Decide, log the outcome in this transaction, and refuse (committing the log) if denied."""
+    decision = authorise(request)
     log_event(
         deps,
         c,
         at=now,
         by=by,
-        client_id=client_id,
-        action=action,
-        effect="permit",
-        rule="write.practice",
+        client_id=request.client_id,
+        action=request.action.value,
+        effect="permit" if decision.permitted else "deny",
+        rule=decision.rule.value,
     )
+    if not decision.permitted:
+        refuse(c)
+
+
+def _now_checking(deps: Deps, by: str) -> datetime:
+    require_id(by, "by")
+    return deps.clock.now()

@@ -7,11 +7,14 @@ read) commit together or not at all, and nothing is returned before its event is
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 
 from confide.domain import (
     AccessRequest,
@@ -21,15 +24,17 @@ from confide.domain import (
     Effect,
     InvalidValue,
     Purpose,
+    RuleId,
 )
-from confide.policy import decide
+from confide.policy import Facts, decide
 from confide.services.deps import Deps, new_id
+from confide.services.errors import Conflict, NotFoundOrDenied
 from confide.services.events import log_event, refuse
 from confide.store.access_log import AccessEvent
 from confide.store.keys_repository import KeysRepository
 from confide.store.practice_repository import PracticeRepository
 from confide.store.records_repository import RecordsRepository, StoredVersion
-from confide.vault import IntegrityError, RecordBinding, WrappedDataKey
+from confide.vault import DataKeyErased, IntegrityError, RecordBinding, WrappedDataKey
 
 security_log = logging.getLogger("confide.security")
 MAX_TEXT_BYTES = 256 * 1024
@@ -74,9 +79,10 @@ def write_record(
 ) -> str:
     """A new record, if the decision permits the actor to write this category now."""
     body = _validated_text(text)
-    now = deps.clock.now()
     record_id = new_id("rec")
-    with deps.engine.begin() as c:
+    with _failure_logged(deps, actor_id, client_id, record_id), deps.engine.begin() as c:
+        facts = PracticeRepository(c).facts_for(client_id, actor_id)
+        now = deps.clock.now()  # after the facts are read: a revocation they show has happened
         request = AccessRequest(
             actor_id,
             client_id,
@@ -87,7 +93,7 @@ def write_record(
             record_author_id=actor_id,
             request_id=new_id("req"),
         )
-        key = _decide_or_deny(deps, c, request, record_id)
+        key = _decide_or_deny(deps, c, request, facts, record_id)
         blob = deps.vault.seal(key, body, RecordBinding(client_id, record_id, category.value, 1))
         RecordsRepository(c).add(
             record_id=record_id,
@@ -101,15 +107,19 @@ def write_record(
 
 
 def amend_record(deps: Deps, *, actor_id: str, record_id: str, text: str) -> int:
-    """A correction: a new version that keeps every earlier one (HIPAA 164.526)."""
+    """A correction: a new version that keeps every earlier one (HIPAA 164.526).
+
+    Two corrections racing for the same version: one lands, the other is a Conflict.
+    """
     body = _validated_text(text)
-    now = deps.clock.now()
-    with deps.engine.begin() as c:
+    with _failure_logged(deps, actor_id, None, record_id), deps.engine.begin() as c:
         records = RecordsRepository(c)
         head = records.head(record_id)
         if head is None:
-            _deny_unknown(deps, c, actor_id, now, record_id)
+            _deny_unknown(deps, c, actor_id, deps.clock.now(), record_id)
         client_id, category, author_id, latest = head
+        facts = PracticeRepository(c).facts_for(client_id, actor_id)
+        now = deps.clock.now()
         request = AccessRequest(
             actor_id,
             client_id,
@@ -120,7 +130,7 @@ def amend_record(deps: Deps, *, actor_id: str, record_id: str, text: str) -> int
             record_author_id=author_id,
             request_id=new_id("req"),
         )
-        key = _decide_or_deny(deps, c, request, record_id)
+        key = _decide_or_deny(deps, c, request, facts, record_id)
         version = latest + 1
         blob = deps.vault.seal(
             key, body, RecordBinding(client_id, record_id, category.value, version)
@@ -148,19 +158,27 @@ def read_records(
 
     Psychotherapy notes are asked for separately, as the asker's own notes, so the author rule
     (HIPAA 164.508(a)(2)(i)(A)) can apply; an authorization naming them opens all of them.
+    Each decision is logged with the categories it permitted and the records returned under it.
     """
-    now = deps.clock.now()
     with deps.engine.begin() as c:
         facts = PracticeRepository(c).facts_for(client_id, actor_id)
+        now = deps.clock.now()  # after the facts are read: a revocation they show has happened
         asks = _split_requests(actor_id, client_id, categories, purpose, now)
         decisions = tuple(decide(r, facts, deps.policy) for r in asks)
-        for request, decision in zip(asks, decisions, strict=True):
-            _log_decision(deps, c, request, decision)
         key = KeysRepository(c).get(client_id)
-        if key is None or not any(d.is_permit for d in decisions):
+        permitted = key is not None and any(d.is_permit for d in decisions)
+        found = [
+            _permitted_versions(RecordsRepository(c), client_id, actor_id, d) if permitted else []
+            for d in decisions
+        ]
+        for request, decision, versions in zip(asks, decisions, found, strict=True):
+            record_ids = tuple(v.record_id for v in versions)
+            _log_decision(deps, c, request, decision, record_ids=record_ids)
+        if key is None or not permitted:
             refuse(c)
-        stored = _permitted_versions(RecordsRepository(c), client_id, actor_id, decisions)
-    return RecordView(tuple(_open(deps, key, v) for v in stored), decisions)
+        stored = sorted((v for vs in found for v in vs), key=lambda v: (v.recorded_at, v.record_id))
+        entries = tuple(_open(deps, c, actor_id, key, v) for v in stored)
+    return RecordView(entries, decisions)
 
 
 def _split_requests(
@@ -194,37 +212,42 @@ def _split_requests(
 
 
 def _permitted_versions(
-    records: RecordsRepository, client_id: str, actor_id: str, decisions: tuple[Decision, ...]
+    records: RecordsRepository, client_id: str, actor_id: str, decision: Decision
 ) -> list[StoredVersion]:
     out: list[StoredVersion] = []
-    for d in decisions:
-        for outcome in d.outcomes:
-            if outcome.effect is not Effect.PERMIT:
-                continue
-            own_only = outcome.rule_id.value == "permit.psychotherapy_note_author"
-            out += records.latest(
-                client_id, frozenset({outcome.category}), author_id=actor_id if own_only else None
-            )
-    return sorted(out, key=lambda v: (v.recorded_at, v.record_id))
+    for outcome in decision.outcomes:
+        if outcome.effect is not Effect.PERMIT:
+            continue
+        own_only = outcome.rule_id is RuleId.PSYCHOTHERAPY_NOTE_AUTHOR
+        out += records.latest(
+            client_id, frozenset({outcome.category}), author_id=actor_id if own_only else None
+        )
+    return out
 
 
-def _open(deps: Deps, key: WrappedDataKey, v: StoredVersion) -> Entry:
+def _open(deps: Deps, c: Connection, actor_id: str, key: WrappedDataKey, v: StoredVersion) -> Entry:
     binding = RecordBinding(v.client_id, v.record_id, v.category.value, v.version)
     try:
         text = deps.vault.open(key, v.ciphertext, binding).decode()
     except IntegrityError:
-        # A security event: ids only, never content.
+        # A security event: ids only, never content. The read's decisions stay on record with
+        # it; nothing of the read is returned.
         security_log.error("integrity failure on record %s version %d", v.record_id, v.version)
+        _log_fault(deps, c, actor_id, v.client_id, "read", v.record_id, "security.integrity")
+        c.commit()
+        raise
+    except DataKeyErased:
+        _log_fault(deps, c, actor_id, v.client_id, "read", v.record_id, "vault.key_erased")
+        c.commit()
         raise
     return Entry(v.record_id, v.category, v.version, v.version_author_id, v.recorded_at, text)
 
 
 def _decide_or_deny(
-    deps: Deps, c: Connection, request: AccessRequest, record_id: str
+    deps: Deps, c: Connection, request: AccessRequest, facts: Facts, record_id: str
 ) -> WrappedDataKey:
-    facts = PracticeRepository(c).facts_for(request.client_id, request.actor_id)
     decision = decide(request, facts, deps.policy)
-    _log_decision(deps, c, request, decision, record_id)
+    _log_decision(deps, c, request, decision, record_id=record_id)
     key = KeysRepository(c).get(request.client_id)
     if not decision.is_permit or decision.denied or key is None:
         refuse(c)
@@ -253,7 +276,9 @@ def _log_decision(
     c: Connection,
     request: AccessRequest,
     decision: Decision,
+    *,
     record_id: str | None = None,
+    record_ids: tuple[str, ...] = (),
 ) -> None:
     deps.access_log.append(
         c,
@@ -268,8 +293,65 @@ def _log_decision(
             effect=decision.effect.value,
             rule=decision.rule_id.value,
             record_id=record_id,
+            permitted=decision.permitted,
+            record_ids=record_ids,
         ),
     )
+
+
+def _log_fault(  # noqa: PLR0917 - the ids of one event
+    deps: Deps,
+    c: Connection,
+    actor_id: str,
+    client_id: str | None,
+    action: str,
+    record_id: str,
+    rule: str,
+) -> None:
+    log_event(
+        deps,
+        c,
+        at=deps.clock.now(),
+        by=actor_id,
+        client_id=client_id,
+        action=action,
+        effect="error",
+        rule=rule,
+        record_id=record_id,
+    )
+
+
+@contextmanager
+def _failure_logged(
+    deps: Deps, actor_id: str, client_id: str | None, record_id: str
+) -> Iterator[None]:
+    """A write that fails after its decision rolls back, event and all; say that it failed.
+
+    The failure is logged in a transaction of its own, with ids only. A refusal is not a
+    failure: its event is already committed. A lost race for a version is a Conflict.
+    """
+    try:
+        yield
+    except (NotFoundOrDenied, InvalidValue):
+        raise
+    except DatabaseIntegrityError:
+        _fault_in_own_transaction(deps, actor_id, client_id, record_id, "write.conflict")
+        raise Conflict(
+            f"record {record_id} changed while this write was being made; read it again and retry"
+        ) from None
+    except Exception:
+        _fault_in_own_transaction(deps, actor_id, client_id, record_id, "write.failed")
+        raise
+
+
+def _fault_in_own_transaction(
+    deps: Deps, actor_id: str, client_id: str | None, record_id: str, rule: str
+) -> None:
+    try:
+        with deps.engine.begin() as c:
+            _log_fault(deps, c, actor_id, client_id, "write", record_id, rule)
+    except Exception:  # the database itself is failing: the original error is what matters
+        security_log.exception("could not log a failed write of record %s", record_id)
 
 
 def _validated_text(text: str) -> bytes:

@@ -31,6 +31,8 @@ class AccessEvent:
     effect: str
     rule: str
     record_id: str | None = None
+    permitted: frozenset[Category] = frozenset()
+    record_ids: tuple[str, ...] = ()
 
 
 class AccessLog(Protocol):
@@ -57,5 +59,7 @@ class TableAccessLog:
                 effect=event.effect,
                 rule=event.rule,
                 record_id=event.record_id,
+                permitted=join_codes(event.permitted),
+                record_ids=",".join(event.record_ids),
             )
         )

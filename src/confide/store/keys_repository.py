@@ -69,3 +69,18 @@ class KeysRepository:
             .values(kek_id=new.kek_id, wrapped=new.wrapped, erased_at=new.erased_at)
         )
         return result.rowcount == 1
+
+    def retain_until(self, client_id: str) -> datetime | None:
+        """The date before which this client's key may not be erased, if any."""
+        found = select(t.client_keys.c.retain_until).where(t.client_keys.c.client_id == client_id)
+        value: datetime | None = self.c.execute(found).scalar_one_or_none()
+        return value
+
+    def erase(self, client_id: str, at: datetime) -> bool:
+        """Destroy the wrapped key; False if it was already erased. Rotation never restores it."""
+        result = self.c.execute(
+            update(t.client_keys)
+            .where(t.client_keys.c.client_id == client_id, t.client_keys.c.erased_at.is_(None))
+            .values(wrapped=None, erased_at=at)
+        )
+        return result.rowcount == 1

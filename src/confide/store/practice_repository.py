@@ -16,6 +16,7 @@ from confide.domain import (
     NoticeVersion,
     Organisation,
     Period,
+    Role,
     TreatmentRelationship,
 )
 from confide.policy import Facts
@@ -111,11 +112,22 @@ class PracticeRepository:
         row = self.c.execute(select(t.consents).where(t.consents.c.id == consent_id)).first()
         return None if row is None else _consent(row)
 
-    def recipient_exists(self, recipient_id: str) -> bool:
-        for table in (t.actors, t.organisations):
-            if self.c.execute(select(table.c.id).where(table.c.id == recipient_id)).first():
-                return True
-        return False
+    def is_recipient(self, recipient_id: str) -> bool:
+        """True for an organisation or a person on file who is not a client.
+
+        Clients are never recipients, so a consent form cannot be used to learn who else is a
+        client of the practice: a client's id is answered like an unknown one.
+        """
+        org = select(t.organisations.c.id).where(t.organisations.c.id == recipient_id)
+        if self.c.execute(org).first():
+            return True
+        person = select(t.actors.c.role).where(t.actors.c.id == recipient_id)
+        role = self.c.execute(person).scalar_one_or_none()
+        return role is not None and role != Role.CLIENT.value
+
+    def notice_exists(self, version: str) -> bool:
+        found = select(t.notice_versions.c.version).where(t.notice_versions.c.version == version)
+        return self.c.execute(found).first() is not None
 
     def facts_for(self, client_id: str, actor_id: str) -> Facts:
         """Everything a decision about this client, asked by this actor, can rest on."""

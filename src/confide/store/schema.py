@@ -23,6 +23,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     TypeDecorator,
 )
 
@@ -181,4 +182,7 @@ access_events = Table(
     Column("effect", String(8), nullable=False),
     Column("rule", String(64), nullable=False),
     Column("record_id", String(ID), nullable=True),
+    # The categories the decision permitted, and the records a read returned under it.
+    Column("permitted", String(400), nullable=False, server_default=""),
+    Column("record_ids", Text(), nullable=False, server_default=""),
 )

@@ -28,6 +28,8 @@ from confide.services.errors import NotFoundOrDenied
 from confide.store import schema as t
 from confide.synthetic.practice import HOME
 
+OFFICER = "privacy-officer"
+
 NOTES = {
     Category.PROGRESS_NOTE: "Synthetic progress note: attended, engaged, practised grounding.",
     Category.DIAGNOSIS: "Synthetic diagnosis entry for demonstration only.",
@@ -51,28 +53,35 @@ def seed_practice(deps: Deps) -> bool:
     with deps.engine.connect() as c:
         if c.execute(select(t.organisations.c.id).where(t.organisations.c.id == HOME)).first():
             return False
-    for org_id, name in ((HOME, "Home practice"), ("clinic-north", "North community clinic")):
-        practice.add_organisation(deps, Organisation(org_id, name))
+    practice.found_practice(
+        deps, Organisation(HOME, "Home practice"), Actor(OFFICER, Role.PRIVACY_OFFICER, HOME)
+    )
+    practice.add_organisation(
+        deps, Organisation("clinic-north", "North community clinic"), by=OFFICER
+    )
     for actor in (
         Actor("clin-a", Role.CLINICIAN, HOME),
         Actor("clin-b", Role.CLINICIAN, HOME),
         Actor("north-clin", Role.CLINICIAN, "clinic-north"),
     ):
-        practice.add_actor(deps, actor)
+        practice.add_actor(deps, actor, by=OFFICER)
     year_ago = deps.clock.now() - timedelta(days=365)
-    practice.publish_notice(deps, NoticeVersion("notice-2026", year_ago))
+    practice.publish_notice(deps, NoticeVersion("notice-2026", year_ago), by=OFFICER)
     return True
 
 
 def admit_demo_client(deps: Deps) -> str:
-    """A new synthetic client of clin-a, with their data key, notice and relationship."""
+    """A new synthetic client of clin-a, with their data key, notice and relationship.
+
+    clin-a admits the client; the privacy officer assigns clin-a (nobody assigns themselves).
+    """
     client_id = new_id("client")[:17]
     practice.create_client(deps, Client(client_id, HOME), by="clin-a")
     practice.acknowledge_notice(deps, client_id, "notice-2026", by=client_id)
     relationship = TreatmentRelationship(
         new_id("rel"), "clin-a", client_id, Period(deps.clock.now())
     )
-    practice.add_relationship(deps, relationship, by="clin-a")
+    practice.add_relationship(deps, relationship, by=OFFICER)
     return client_id
 
 
