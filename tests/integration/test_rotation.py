@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from confide.domain import Category, Client, Purpose
 from confide.services import practice, records
 from confide.services.deps import Deps
-from confide.services.keys import rotate_keys
+from confide.services.errors import Conflict
+from confide.services.keys import ROTATION_LOCK_ID, rotate_keys
 from confide.store import schema as t
 from confide.store.keys_repository import KeysRepository
-from confide.vault import Vault, create_key_file, load_key_file, rewrap_data_key
+from confide.vault import KeyUnavailable, Vault, create_key_file, load_key_file, rewrap_data_key
 from tests.integration.conftest import Practice
 
 pytestmark = pytest.mark.whole_database
@@ -94,3 +96,65 @@ def test_an_interrupted_rotation_resumes_instead_of_starting_another(
     assert len(load_key_file(key_file).keys) == 2
     with deps.engine.connect() as c:
         assert KeysRepository(c).count_not_wrapped_by(ring.active_id) == 0
+
+
+def test_a_second_rotation_on_this_machine_is_refused_while_one_runs(
+    deps: Deps, small_practice: Practice, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "confide.key"
+    deps = _adopt_key_file(deps, key_file)
+    with (tmp_path / "confide.key.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # what a running rotation holds
+        with pytest.raises(Conflict, match="another key rotation is running"):
+            rotate_keys(deps.engine, key_file)
+        fcntl.flock(held, fcntl.LOCK_UN)
+    assert len(load_key_file(key_file).keys) == 1  # the refused rotation added no key
+    assert not rotate_keys(deps.engine, key_file).resumed  # and the lock is free again
+
+
+# SQLite is a local file: there, the lock file is the whole story.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_rotation_from_another_machine_is_refused_by_the_database_lock(
+    deps: Deps, small_practice: Practice, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "confide.key"
+    deps = _adopt_key_file(deps, key_file)
+    with deps.engine.connect() as other_machine:
+        other_machine.execute(text("SELECT pg_advisory_lock(:id)"), {"id": ROTATION_LOCK_ID})
+        with pytest.raises(Conflict, match="another key rotation is running"):
+            rotate_keys(deps.engine, key_file)
+        other_machine.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": ROTATION_LOCK_ID})
+    assert len(load_key_file(key_file).keys) == 1
+
+
+def test_a_running_process_reads_on_after_a_rotation_elsewhere(
+    deps: Deps, small_practice: Practice, tmp_path: Path
+) -> None:
+    p = small_practice
+    records.write_record(
+        deps, actor_id=p.clinician, client_id=p.client, category=Category.DIAGNOSIS, text="kept"
+    )
+    key_file = tmp_path / "confide.key"
+    adopted = _adopt_key_file(deps, key_file)
+    server = Deps(
+        deps.engine,
+        Vault(load_key_file(key_file), reload=lambda: load_key_file(key_file)),
+        deps.clock,
+    )
+    stale = Deps(deps.engine, Vault(load_key_file(key_file)), deps.clock)
+
+    rotate_keys(adopted.engine, key_file)  # as `confide keys rotate` in another process
+
+    def read(d: Deps) -> list[str]:
+        view = records.read_records(
+            d,
+            actor_id=p.clinician,
+            client_id=p.client,
+            categories=frozenset({Category.DIAGNOSIS}),
+            purpose=Purpose.TREAT,
+        )
+        return [e.text for e in view.entries]
+
+    assert read(server) == ["kept"]
+    with pytest.raises(KeyUnavailable, match="not in the key file"):
+        read(stale)  # without a reload, a process would fail until restarted

@@ -87,8 +87,20 @@ def demo(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the rule walk-through as JSON lines instead.")
     ] = False,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the synthetic practice: the same seed, the same practice.")
+    ] = 7,
+    clients: Annotated[
+        int, typer.Option(min=1, max=100_000, help="How many synthetic clients to admit.")
+    ] = 40,
+    notes_per_client: Annotated[
+        int, typer.Option(min=0, max=1_000, help="Synthetic notes written for each client.")
+    ] = 3,
 ) -> None:
-    """A synthetic practice: stored, sealed and decided, then every rule walked through."""
+    """A synthetic practice: stored, sealed and decided, then every rule walked through.
+
+    The first run in a data directory stores the generated practice; later runs reuse it.
+    """
     facts = story_facts()
     scenes = story_scenes()
     if as_json:
@@ -99,13 +111,23 @@ def demo(
         return
     console = Console()
     opened = initialise(StoreSettings.from_environment(os.environ))
-    seeded = seed_practice(opened.deps)
+    with console.status("Storing the synthetic practice (first run only)…"):
+        seeded = seed_practice(
+            opened.deps, seed=seed, clients=clients, notes_per_client=notes_per_client
+        )
     console.rule("[bold]confide[/] — who may see what, and why")
-    where = "new" if seeded else "existing"
-    console.print(
-        f"A synthetic practice in the {where} data directory {opened.settings.data_dir} "
-        f"({'SQLite' if opened.settings.is_sqlite else 'PostgreSQL'}). Every id is made up.\n"
-    )
+    engine = "SQLite" if opened.settings.is_sqlite else "PostgreSQL"
+    if seeded is None:
+        console.print(
+            f"The synthetic practice already in {opened.settings.data_dir} ({engine}). "
+            "Every id is made up.\n"
+        )
+    else:
+        console.print(
+            f"A synthetic practice (seed {seed}) stored in {opened.settings.data_dir} ({engine}): "
+            f"{seeded.clients} clients, {seeded.consents} consents, {seeded.notes} notes, each "
+            "sealed with its client's own key. Every id is made up.\n"
+        )
     render_store_scenes(console, run_store_scenes(opened.deps))
     console.print(
         "\nEvery rule, one question at a time: the same decision engine on a small practice "

@@ -5,17 +5,26 @@ the number of clients, not of notes. The new key is saved to the key file (besid
 before any data key is re-wrapped, and each re-wrap is its own compare-and-swap, so an
 interrupted rotation resumes where it stopped: running it again finishes the job before it
 would ever start another.
+
+One rotation at a time: a rotation holds an exclusive lock on ``<key file>.lock`` (two
+processes on one machine) and, on PostgreSQL, a session advisory lock (processes on several
+machines sharing the database). A second rotation is refused with a Conflict, never run
+alongside: two rotations would each add a key and could leave data keys wrapped by a key the
+other one's key file lacks.
 """
 
 from __future__ import annotations
 
+import fcntl
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
+from confide.services.errors import Conflict
 from confide.store.keys_repository import KeysRepository
 from confide.vault import (
     KeyRing,
@@ -42,6 +51,13 @@ def rotate_keys(
     engine: Engine, key_file: Path, *, batch: int = 500, progress: Progress | None = None
 ) -> RotationReport:
     """Start a rotation (or finish an interrupted one) and re-wrap every live data key."""
+    with _only_rotation(engine, key_file):
+        return _rotate(engine, key_file, batch, progress)
+
+
+def _rotate(
+    engine: Engine, key_file: Path, batch: int, progress: Progress | None
+) -> RotationReport:
     ring = load_key_file(key_file)
     with engine.connect() as c:
         pending = KeysRepository(c).count_not_wrapped_by(ring.active_id)
@@ -65,3 +81,31 @@ def rotate_keys(
         if progress is not None:
             progress(done, pending)
     return RotationReport(ring.active_id, resumed, done)
+
+
+# An arbitrary constant naming confide's rotation among the database's advisory locks.
+ROTATION_LOCK_ID = 0x636F6E66_6964_6B
+
+
+@contextmanager
+def _only_rotation(engine: Engine, key_file: Path) -> Iterator[None]:
+    busy = Conflict(
+        "another key rotation is running; wait for it to finish, then run this again if needed"
+    )
+    lock_path = key_file.with_name(key_file.name + ".lock")
+    with lock_path.open("a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise busy from None
+        if engine.dialect.name != "postgresql":
+            yield
+            return
+        with engine.connect() as c:
+            held = c.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": ROTATION_LOCK_ID})
+            if not held.scalar_one():
+                raise busy
+            try:
+                yield
+            finally:
+                c.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": ROTATION_LOCK_ID})

@@ -44,7 +44,7 @@ def initialise(settings: StoreSettings) -> Opened:
     engine = make_engine(settings.database_url)
     ring, created = _key_ring(settings, engine, may_create=True)
     upgrade(engine)
-    return Opened(Deps(engine, Vault(ring), SystemClock()), settings, created)
+    return Opened(Deps(engine, _vault(settings, ring), SystemClock()), settings, created)
 
 
 def open_existing(settings: StoreSettings) -> Opened:
@@ -52,7 +52,15 @@ def open_existing(settings: StoreSettings) -> Opened:
     engine = make_engine(settings.database_url)
     ring, _ = _key_ring(settings, engine, may_create=False)
     upgrade(engine)
-    return Opened(Deps(engine, Vault(ring), SystemClock()), settings, False)
+    return Opened(Deps(engine, _vault(settings, ring), SystemClock()), settings, False)
+
+
+def _vault(settings: StoreSettings, ring: KeyRing) -> Vault:
+    """A vault that picks up a rotation's new key from the key file (not from CONFIDE_KEK,
+    which a running process cannot see change)."""
+    if load_from_environment(os.environ) is not None:
+        return Vault(ring)
+    return Vault(ring, reload=lambda: load_key_file(settings.key_file))
 
 
 def _key_ring(settings: StoreSettings, engine: Engine, *, may_create: bool) -> tuple[KeyRing, bool]:

@@ -5,8 +5,8 @@ Each run of the demo admits a new synthetic client, so its output reads the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+import random
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 
@@ -15,8 +15,6 @@ from confide.domain import (
     Category,
     Client,
     Consent,
-    NoticeVersion,
-    Organisation,
     Period,
     Purpose,
     Role,
@@ -26,9 +24,11 @@ from confide.services import consents, practice, records
 from confide.services.deps import Deps, new_id
 from confide.services.errors import NotFoundOrDenied
 from confide.store import schema as t
-from confide.synthetic.practice import HOME
+from confide.synthetic.practice import HOME, PracticeData, synthetic_practice
 
-OFFICER = "privacy-officer"
+OFFICER = "privacy-001"  # the practice's privacy officer in the synthetic practice
+FRONT_DESK = "desk-001"
+LATEST_NOTICE = "notice-v2"
 
 NOTES = {
     Category.PROGRESS_NOTE: "Synthetic progress note: attended, engaged, practised grounding.",
@@ -48,26 +48,125 @@ class StoreScene:
     detail: str
 
 
-def seed_practice(deps: Deps) -> bool:
-    """Put the demonstration practice on file; False if it was already there."""
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    """What seeding put on file (all zero when the practice was already there)."""
+
+    clients: int = 0
+    consents: int = 0
+    notes: int = 0
+    refused_notes: int = 0
+
+
+def seed_practice(
+    deps: Deps, *, seed: int = 7, clients: int = 40, notes_per_client: int = 3
+) -> Seeded | None:
+    """Put the demonstration practice on file through the use cases; None if already there.
+
+    The practice comes from ``synthetic_practice(seed=…, clients=…)``: its organisations,
+    people, clients, treatment relationships, notice acknowledgments and consents (revoked ones
+    are granted, then revoked). Each client with a current relationship gets
+    ``notes_per_client`` synthetic notes written by their clinician; the same seed gives the
+    same practice and the same notes. Representatives, exception disclosures and
+    break-the-glass grants are not stored yet.
+    """
     with deps.engine.connect() as c:
         if c.execute(select(t.organisations.c.id).where(t.organisations.c.id == HOME)).first():
-            return False
-    practice.found_practice(
-        deps, Organisation(HOME, "Home practice"), Actor(OFFICER, Role.PRIVACY_OFFICER, HOME)
-    )
-    practice.add_organisation(
-        deps, Organisation("clinic-north", "North community clinic"), by=OFFICER
-    )
-    for actor in (
+            return None
+    data = synthetic_practice(seed=seed, clients=clients, consents_per_client=5)
+    home = next(o for o in data.organisations if o.id == HOME)
+    practice.found_practice(deps, home, Actor(OFFICER, Role.PRIVACY_OFFICER, HOME))
+    for org in data.organisations:
+        if org.id != HOME:
+            practice.add_organisation(deps, org, by=OFFICER)
+    cast = [
         Actor("clin-a", Role.CLINICIAN, HOME),
         Actor("clin-b", Role.CLINICIAN, HOME),
         Actor("north-clin", Role.CLINICIAN, "clinic-north"),
-    ):
-        practice.add_actor(deps, actor, by=OFFICER)
-    year_ago = deps.clock.now() - timedelta(days=365)
-    practice.publish_notice(deps, NoticeVersion("notice-2026", year_ago), by=OFFICER)
-    return True
+    ]
+    for actor in [*data.actors, *cast]:
+        if actor.role is not Role.CLIENT and actor.id != OFFICER:
+            practice.add_actor(deps, actor, by=OFFICER)
+    for notice in data.notices:
+        practice.publish_notice(deps, notice, by=OFFICER)
+    return _admit_clients(deps, data, random.Random(seed), notes_per_client)
+
+
+def _admit_clients(
+    deps: Deps, data: PracticeData, rng: random.Random, notes_per_client: int
+) -> Seeded:
+    now = deps.clock.now()
+    notes = refused = consents_stored = 0
+    for client in data.clients:
+        practice.create_client(deps, client, by=FRONT_DESK)
+    for ack in data.acknowledgments:
+        practice.acknowledge_notice(deps, ack.client_id, ack.version, by=ack.client_id)
+    home_clinicians = {a.id for a in data.actors if a.organisation_id == HOME}
+    for rel in data.relationships:
+        if rel.clinician_id not in home_clinicians:
+            continue  # the generator also draws outside clinicians; a practice assigns its own
+        practice.add_relationship(deps, rel, by=OFFICER)
+        if not rel.period.contains(now):
+            continue
+        for _ in range(notes_per_client):
+            category = rng.choice(NOTE_CATEGORIES)
+            try:
+                records.write_record(
+                    deps,
+                    actor_id=rel.clinician_id,
+                    client_id=rel.client_id,
+                    category=category,
+                    text=synthetic_note(rng, category),
+                )
+                notes += 1
+            except NotFoundOrDenied:
+                refused += 1
+    for consent in data.consents:
+        consents.grant_consent(deps, replace(consent, revoked_at=None), by=consent.client_id)
+        if consent.revoked_at is not None:
+            consents.revoke_consent(deps, consent.id, by=consent.client_id)
+        consents_stored += 1
+    return Seeded(len(data.clients), consents_stored, notes, refused)
+
+
+NOTE_CATEGORIES = (
+    Category.PROGRESS_NOTE,
+    Category.PROGRESS_NOTE,
+    Category.ASSESSMENT,
+    Category.DIAGNOSIS,
+    Category.TREATMENT_PLAN,
+    Category.SUBSTANCE_USE,
+    Category.PSYCHOTHERAPY_NOTE,
+)
+_OPENINGS = (
+    "Session focused on",
+    "Client described",
+    "Reviewed progress with",
+    "Discussed",
+    "Worked on",
+)
+_TOPICS = (
+    "sleep routine and evening wind-down",
+    "a grounding exercise for stressful commutes",
+    "goals for the next four weeks",
+    "handling conflict at work with a structured script",
+    "weekly activity scheduling",
+    "noticing early signs of low mood",
+)
+_CLOSINGS = (
+    "Plan: continue weekly sessions.",
+    "Homework: practise twice daily and keep a short log.",
+    "Will review the plan at the next session.",
+    "No safety concerns raised today.",
+)
+
+
+def synthetic_note(rng: random.Random, category: Category) -> str:
+    """A short made-up note; every sentence is marked synthetic."""
+    return (
+        f"Synthetic {category.label}: {rng.choice(_OPENINGS)} {rng.choice(_TOPICS)}. "
+        f"{rng.choice(_CLOSINGS)}"
+    )
 
 
 def admit_demo_client(deps: Deps) -> str:
@@ -77,7 +176,7 @@ def admit_demo_client(deps: Deps) -> str:
     """
     client_id = new_id("client")[:17]
     practice.create_client(deps, Client(client_id, HOME), by="clin-a")
-    practice.acknowledge_notice(deps, client_id, "notice-2026", by=client_id)
+    practice.acknowledge_notice(deps, client_id, LATEST_NOTICE, by=client_id)
     relationship = TreatmentRelationship(
         new_id("rel"), "clin-a", client_id, Period(deps.clock.now())
     )
