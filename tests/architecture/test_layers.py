@@ -14,13 +14,15 @@ ALLOWED_INTERNAL = {
     "domain": ("confide.domain",),
     "policy": ("confide.domain", "confide.policy"),
     "vault": ("confide.domain", "confide.vault"),
+    "audit": ("confide.domain", "confide.audit"),
 }
 # Third-party packages a core package may use: the vault needs a vetted crypto library.
-ALLOWED_THIRD_PARTY = {"vault": {"cryptography"}}
+ALLOWED_THIRD_PARTY = {"vault": {"cryptography"}, "audit": {"cryptography"}}
 # Modules that would let the core do I/O or read the clock behind the caller's back.
 FORBIDDEN_STDLIB = {"os", "socket", "sqlite3", "subprocess", "logging", "time", "random"}
 # The vault draws nonces and keys from the OS (os.urandom, secrets) and owns the key file.
-_MAY_USE = {"vault": {"os"}}
+# The audit package owns its signing-key file the same way.
+_MAY_USE = {"vault": {"os"}, "audit": {"os"}}
 
 
 def _imports(path: Path) -> list[str]:

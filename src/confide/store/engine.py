@@ -12,11 +12,14 @@ def make_engine(url: str, **options: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_pre_ping=True, **options)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # confide begins its own transactions (below), not the driver's implicit ones.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL: readers never block the writer; synchronous=FULL: an acknowledged commit survives a
     # crash or power loss (the default NORMAL in WAL may lose the last transactions).
@@ -25,3 +28,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Every use case writes (at least its audit entry), so each transaction takes SQLite's write
+    # lock when it begins: it reads the state it will write over, never a snapshot another
+    # writer has since moved past (which SQLite could only refuse, not wait for).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
