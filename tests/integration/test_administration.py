@@ -30,9 +30,9 @@ from tests.integration.conftest import T0, Practice
 def _events(deps: Deps, action: str, by: str) -> list[tuple[str, str]]:
     with deps.engine.connect() as c:
         rows = c.execute(
-            select(t.access_events.c.effect, t.access_events.c.rule)
-            .where(t.access_events.c.action == action, t.access_events.c.actor_id == by)
-            .order_by(t.access_events.c.id)
+            select(t.audit_entries.c.effect, t.audit_entries.c.rule)
+            .where(t.audit_entries.c.action == action, t.audit_entries.c.actor_id == by)
+            .order_by(t.audit_entries.c.at, t.audit_entries.c.seq)
         ).all()
     return [(str(e), str(r)) for e, r in rows]
 

@@ -105,7 +105,7 @@ def test_concurrent_writers_lose_nothing(deps: Deps, small_practice: Practice) -
         ).scalar_one()
         logged = c.execute(
             select(func.count())
-            .select_from(t.access_events)
-            .where(t.access_events.c.record_id.in_(ids))
+            .select_from(t.audit_entries)
+            .where(t.audit_entries.c.record_id.in_(ids))
         ).scalar_one()
     assert stored == logged == writers * each

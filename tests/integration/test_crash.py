@@ -82,10 +82,10 @@ def test_killed_writers_lose_no_acknowledged_write_and_leave_nothing_half_done(
         )
         logged_ids = set(
             c.execute(
-                select(t.access_events.c.record_id).where(
-                    t.access_events.c.client_id == p.client,
-                    t.access_events.c.action == "write",
-                    t.access_events.c.effect == "permit",
+                select(t.audit_entries.c.record_id).where(
+                    t.audit_entries.c.client_id == p.client,
+                    t.audit_entries.c.action == "write",
+                    t.audit_entries.c.effect == "permit",
                 )
             ).scalars()
         )

@@ -24,11 +24,18 @@ NOTE = "Synthetic note: the client practised a breathing exercise and slept bett
 
 
 def _events(deps: Deps, **where: str) -> list[dict[str, object]]:
-    query = select(t.access_events)
+    query = select(t.audit_entries)
     for column, value in where.items():
-        query = query.where(t.access_events.c[column] == value)
+        query = query.where(t.audit_entries.c[column] == value)
     with deps.engine.connect() as c:
-        return [dict(r._mapping) for r in c.execute(query.order_by(t.access_events.c.id))]
+        return [
+            dict(r._mapping)
+            for r in c.execute(
+                query.order_by(
+                    t.audit_entries.c.at, t.audit_entries.c.chain_id, t.audit_entries.c.seq
+                )
+            )
+        ]
 
 
 def test_migrations_create_exactly_the_schema_the_code_expects(deps: Deps) -> None:

@@ -10,7 +10,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from confide.policy import DEFAULT_SETTINGS, PolicySettings
-from confide.store.access_log import AccessLog, TableAccessLog
+from confide.store.access_log import AccessLog, ChainedAuditLog
 from confide.vault import Vault
 
 
@@ -36,7 +36,7 @@ class Deps:
     engine: Engine
     vault: Vault
     clock: Clock
-    access_log: AccessLog = TableAccessLog()  # noqa: RUF009 - stateless, shared safely
+    access_log: AccessLog = ChainedAuditLog()  # noqa: RUF009 - stateless, shared safely
     policy: PolicySettings = DEFAULT_SETTINGS
 
 

@@ -295,6 +295,7 @@ def _log_decision(
             record_id=record_id,
             permitted=decision.permitted,
             record_ids=record_ids,
+            reasons=tuple(f"{o.category.value}={o.rule_id.value}" for o in decision.outcomes),
         ),
     )
 

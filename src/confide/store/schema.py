@@ -166,23 +166,50 @@ def _record_tables(name: str) -> tuple[Table, Table]:
 records, record_versions = _record_tables("records")
 psychotherapy_notes, psychotherapy_note_versions = _record_tables("psychotherapy_notes")
 
-access_events = Table(
-    "access_events",
+# The audit log (decision 0011): append-only, enforced by triggers (SQLite) and grants
+# (PostgreSQL) created in migration 0003.
+AUDIT_TABLES = ("audit_entries", "audit_heads", "audit_checkpoints")
+
+audit_entries = Table(
+    "audit_entries",
     metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("at", UtcDateTime(), nullable=False),
+    Column("chain_id", String(ID), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime(), nullable=False, index=True),
     Column("request_id", String(ID), nullable=False),
-    Column("actor_id", String(ID), nullable=False),
-    Column("client_id", String(ID), nullable=True, index=True),
-    Column("action", String(16), nullable=False),
+    Column("actor_id", String(ID), nullable=False, index=True),
+    Column("actor_role", String(32), nullable=False),
+    Column("client_id", String(ID), nullable=True),
+    Column("action", String(32), nullable=False),
     Column("purpose", String(16), nullable=True),
     Column("categories", String(400), nullable=False),
+    Column("permitted", String(400), nullable=False),
     Column("effect", String(8), nullable=False),
     Column("rule", String(64), nullable=False),
+    Column("reasons", Text(), nullable=False),
     Column("record_id", String(ID), nullable=True),
-    # The categories the decision permitted, and the records a read returned under it.
-    Column("permitted", String(400), nullable=False, server_default=""),
-    Column("record_ids", Text(), nullable=False, server_default=""),
+    Column("record_ids", Text(), nullable=False),
+    Column("prev_hash", LargeBinary(32), nullable=False),
+    Column("entry_hash", LargeBinary(32), nullable=False),
+)
+
+# One Merkle leaf per chain head committed by a checkpoint, in the order they were committed.
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("chain_id", String(ID), nullable=False, index=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("entry_hash", LargeBinary(32), nullable=False),
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("tree_size", BigInteger, primary_key=True, autoincrement=False),
+    Column("origin", String(ID), nullable=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("key_id", String(ID), nullable=False),
+    Column("signature", LargeBinary(64), nullable=False),
 )

@@ -273,9 +273,9 @@ def _read(  # noqa: PLR0917 - a scene reads best as one line of arguments
 def _access_log_summary(deps: Deps, client: str) -> StoreScene:
     with deps.engine.connect() as c:
         rows = c.execute(
-            select(t.access_events.c.effect, func.count())
-            .where(t.access_events.c.client_id == client)
-            .group_by(t.access_events.c.effect)
+            select(t.audit_entries.c.effect, func.count())
+            .where(t.audit_entries.c.client_id == client)
+            .group_by(t.audit_entries.c.effect)
         ).all()
     counts: dict[str, int] = {str(effect): int(n) for effect, n in rows}
     return StoreScene(
