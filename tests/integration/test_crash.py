@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 
 from confide.domain import Category, Purpose
 from confide.services import records
+from confide.services.audit import verify_log
 from confide.services.deps import Deps
 from confide.store import schema as t
 from confide.store.keys_repository import KeysRepository
@@ -90,4 +91,7 @@ def test_killed_writers_lose_no_acknowledged_write_and_leave_nothing_half_done(
             ).scalars()
         )
     assert stored_ids == logged_ids, "a record without its access event, or the reverse"
+    report = verify_log(deps.engine, None)  # no checkpoint here: the chains themselves
+    assert report.breaks == [], "a kill left a gap or a broken link in a chain"
+    assert report.entries > len(acknowledged)
     assert len(acknowledged) >= KILLS
