@@ -196,3 +196,45 @@ def test_demo_options_are_checked(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "--clients" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_audit_verify_checkpoint_and_tamper_detection_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    assert _run("demo", "--clients", "3", data_dir=data).returncode == 0
+    signed = _run("audit", "checkpoint", data_dir=data)
+    assert signed.returncode == 0, signed.stderr
+    assert "Checkpoint signed" in signed.stdout
+    intact = _run("audit", "verify", data_dir=data)
+    assert intact.returncode == 0, intact.stderr
+    assert "Intact" in intact.stdout
+
+    exported = json.loads(_run("audit", "export-checkpoint", data_dir=data).stdout)
+    public = _run("audit", "public-key", data_dir=data).stdout.strip()
+    assert public.startswith("confide-audit-ed25519:")
+    assert exported["key_id"] in public
+
+    with sqlite3.connect(data / "confide.db") as db:  # an attacker with the file's owner rights
+        db.execute("DROP TRIGGER audit_entries_no_update")
+        db.execute(
+            "UPDATE audit_entries SET effect = 'deny' WHERE seq = 2 AND chain_id != 'system'"
+        )
+    broken = _run("audit", "verify", "--public-key", public, data_dir=data)
+    assert broken.returncode == 1
+    assert "entry 2: changed" in " ".join(broken.stdout.split())
+
+
+def test_a_missing_signing_key_stops_checkpointing_and_is_logged(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert _run("demo", "--clients", "2", data_dir=data).returncode == 0
+    (data / "audit-signing.key").unlink()
+    result = _run("audit", "checkpoint", data_dir=data)
+    assert result.returncode == 2
+    assert "audit-signing.key" in result.stderr
+    assert "Traceback" not in result.stderr
+    with sqlite3.connect(data / "confide.db") as db:
+        rule = db.execute(
+            "SELECT rule FROM audit_entries WHERE chain_id = 'system' ORDER BY seq DESC LIMIT 1"
+        ).fetchone()[0]
+    assert rule == "security.audit_signing_key_missing"

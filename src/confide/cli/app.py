@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from confide import __version__
+from confide.cli.audit_commands import audit_app
 from confide.cli.render import decision_as_dict, render_scene, render_store_scenes
 from confide.domain import ConfideError
 from confide.policy import decide
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Manage the key-encryption keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 
 def _version(value: bool) -> None:

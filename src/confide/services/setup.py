@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, inspect, select
 
+from confide.audit.signing import create_signing_key_file
 from confide.services.deps import Deps, SystemClock
 from confide.store import schema as t
 from confide.store.engine import make_engine
@@ -44,6 +45,7 @@ def initialise(settings: StoreSettings) -> Opened:
     engine = make_engine(settings.database_url)
     ring, created = _key_ring(settings, engine, may_create=True)
     upgrade(engine)
+    _audit_signing_key(settings, engine)
     return Opened(Deps(engine, _vault(settings, ring), SystemClock()), settings, created)
 
 
@@ -85,3 +87,14 @@ def _holds_data(engine: Engine) -> bool:
         return False
     with engine.connect() as c:
         return c.execute(select(t.client_keys.c.client_id).limit(1)).first() is not None
+
+
+def _audit_signing_key(settings: StoreSettings, engine: Engine) -> None:
+    """Create the audit signing key for a log with no checkpoint yet; never replace one that
+    signed checkpoints (they would no longer verify with the published public key)."""
+    if settings.audit_key_file.exists():
+        return
+    with engine.connect() as c:
+        signed = c.execute(select(t.audit_checkpoints.c.tree_size).limit(1)).first()
+    if signed is None:
+        create_signing_key_file(settings.audit_key_file)

@@ -30,6 +30,11 @@ class StoreSettings:
         return self.data_dir / "confide.key"
 
     @property
+    def audit_key_file(self) -> Path:
+        """The audit log's Ed25519 signing key, outside the database too."""
+        return self.data_dir / "audit-signing.key"
+
+    @property
     def is_sqlite(self) -> bool:
         """True for the embedded default."""
         return self.database_url.startswith("sqlite")
