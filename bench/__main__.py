@@ -12,8 +12,14 @@ def _decision(argv: list[str]) -> int:
     return main(argv)
 
 
+def _store(argv: list[str]) -> int:
+    from bench.store.cli import main
+
+    return main(argv)
+
+
 # Imported lazily so that one benchmark's optional peers never break another's command line.
-BENCHMARKS: dict[str, Callable[[list[str]], int]] = {"decision": _decision}
+BENCHMARKS: dict[str, Callable[[list[str]], int]] = {"decision": _decision, "store": _store}
 
 
 def main(argv: list[str]) -> int:
