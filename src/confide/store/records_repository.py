@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, and_, func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 
 from confide.domain import Category
 from confide.store import schema as t
@@ -137,10 +137,14 @@ class RecordsRepository:
         categories: frozenset[Category],
         author_id: str | None,
     ) -> list[StoredVersion]:
-        newest = (
-            select(versions.c.record_id, func.max(versions.c.version).label("latest"))
-            .group_by(versions.c.record_id)
-            .subquery()
+        # The newest version of each of this client's records: a version with no later one.
+        # A probe of the (record_id, version) key per record, so a read costs what the client's
+        # own records cost, however many other records the store holds.
+        later = versions.alias("later")
+        newer_exists = (
+            select(later.c.version)
+            .where(later.c.record_id == versions.c.record_id, later.c.version > versions.c.version)
+            .exists()
         )
         query = (
             select(
@@ -150,13 +154,11 @@ class RecordsRepository:
                 versions.c.author_id.label("version_author"),
                 versions.c.recorded_at,
             )
-            .join(newest, newest.c.record_id == head.c.id)
-            .join(
-                versions,
-                and_(versions.c.record_id == head.c.id, versions.c.version == newest.c.latest),
-            )
+            .join(versions, versions.c.record_id == head.c.id)
             .where(
-                head.c.client_id == client_id, head.c.category.in_([c.value for c in categories])
+                head.c.client_id == client_id,
+                head.c.category.in_([c.value for c in categories]),
+                ~newer_exists,
             )
         )
         if author_id is not None:
