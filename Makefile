@@ -35,6 +35,7 @@ pytest: setup
 # The full-size benchmarks (not part of the test suite): python -m bench NAME
 bench: setup
 	$(BIN)/python -m bench decision
+	$(BIN)/python -m bench store
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
