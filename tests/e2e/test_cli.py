@@ -238,3 +238,29 @@ def test_a_missing_signing_key_stops_checkpointing_and_is_logged(tmp_path: Path)
             "SELECT rule FROM audit_entries WHERE chain_id = 'system' ORDER BY seq DESC LIMIT 1"
         ).fetchone()[0]
     assert rule == "security.audit_signing_key_missing"
+
+
+def test_history_shows_a_client_who_saw_their_record_and_writes_pdf_and_fhir(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    assert _run("demo", "--clients", "2", data_dir=data).returncode == 0
+    with sqlite3.connect(data / "confide.db") as db:
+        client = db.execute(
+            "SELECT client_id FROM relationships WHERE clinician_id = 'clin-a' LIMIT 1"
+        ).fetchone()[0]
+    pdf, fhir = tmp_path / "history.pdf", tmp_path / "history.json"
+    shown = _run(
+        "history", client, "--as", client, "--pdf", str(pdf), "--fhir", str(fhir), data_dir=data
+    )
+    assert shown.returncode == 0, shown.stderr
+    said = " ".join(shown.stdout.split())
+    assert "clin-a (clinician" in said
+    assert "refused" in said  # clin-b, who does not treat the client
+    assert "Accounting of disclosures" in said
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert json.loads(fhir.read_text())["resourceType"] == "Bundle"
+
+    refused = _run("history", client, "--as", "clin-b", data_dir=data)
+    assert refused.returncode == 2
+    assert "not found, or you may not see it" in refused.stderr
