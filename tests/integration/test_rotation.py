@@ -158,3 +158,26 @@ def test_a_running_process_reads_on_after_a_rotation_elsewhere(
     assert read(server) == ["kept"]
     with pytest.raises(KeyUnavailable, match="not in the key file"):
         read(stale)  # without a reload, a process would fail until restarted
+
+
+def test_every_rotation_is_on_the_audit_log_and_an_interrupted_one_shows(
+    deps: Deps, small_practice: Practice, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "confide.key"
+    deps = _adopt_key_file(deps, key_file)
+
+    def stop(done: int, total: int) -> None:
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        rotate_keys(deps.engine, key_file, batch=1, progress=stop)
+    rotate_keys(deps.engine, key_file)
+    with deps.engine.connect() as c:
+        rules = c.execute(
+            select(t.audit_entries.c.rule)
+            .where(
+                t.audit_entries.c.chain_id == "system", t.audit_entries.c.action == "rotate_keys"
+            )
+            .order_by(t.audit_entries.c.seq)
+        ).scalars()
+        assert list(rules) == ["keys.rotation_started", "keys.rotation_started", "keys.rotated"]

@@ -30,7 +30,7 @@ def checkpoint_command() -> None:
             opened.deps.engine,
             opened.deps.clock,
             rule="security.audit_signing_key_missing",
-            actor_id="confide-cli",
+            actor_id="operator",
         )
         raise
     signed = audit.checkpoint(opened.deps.engine, key, opened.deps.clock)

@@ -303,18 +303,18 @@ def _checkpoint(row: object) -> SignedCheckpoint:
 def log_security_event(engine: Engine, clock: Clock, *, rule: str, actor_id: str) -> None:
     """Put a security event on the system chain, in its own transaction (ids and codes only)."""
     security_log.error("security event %s", rule)
+    log_system_event(engine, clock, action="audit", effect="error", rule=rule, actor_id=actor_id)
+
+
+def log_system_event(
+    engine: Engine, clock: Clock, *, action: str, effect: str, rule: str, actor_id: str
+) -> None:
+    """Append an event about no client (a key operation, a checkpoint failure) to the system
+    chain, in its own transaction."""
     with engine.begin() as c:
         ChainedAuditLog().append(
             c,
             AccessEvent(
-                clock.now(),
-                new_id("req"),
-                actor_id,
-                None,
-                "audit",
-                None,
-                frozenset(),
-                "error",
-                rule,
+                clock.now(), new_id("req"), actor_id, None, action, None, frozenset(), effect, rule
             ),
         )

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from confide.services.audit import log_system_event
+from confide.services.deps import Clock, SystemClock
 from confide.services.errors import Conflict
 from confide.store.keys_repository import KeysRepository
 from confide.vault import (
@@ -36,6 +38,7 @@ from confide.vault import (
 )
 
 Progress = Callable[[int, int], None]
+OPERATOR = "operator"  # who acts from the command line: whoever holds the data directory
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +51,39 @@ class RotationReport:
 
 
 def rotate_keys(
-    engine: Engine, key_file: Path, *, batch: int = 500, progress: Progress | None = None
+    engine: Engine,
+    key_file: Path,
+    *,
+    batch: int = 500,
+    progress: Progress | None = None,
+    clock: Clock | None = None,
+    operator: str = OPERATOR,
 ) -> RotationReport:
-    """Start a rotation (or finish an interrupted one) and re-wrap every live data key."""
+    """Start a rotation (or finish an interrupted one) and re-wrap every live data key.
+
+    The start and the end are each an entry on the audit log's system chain, so an
+    interrupted rotation shows as a start without an end.
+    """
+    clock = clock or SystemClock()
     with _only_rotation(engine, key_file):
-        return _rotate(engine, key_file, batch, progress)
+        log_system_event(
+            engine,
+            clock,
+            action="rotate_keys",
+            effect="permit",
+            rule="keys.rotation_started",
+            actor_id=operator,
+        )
+        report = _rotate(engine, key_file, batch, progress)
+        log_system_event(
+            engine,
+            clock,
+            action="rotate_keys",
+            effect="permit",
+            rule="keys.rotated",
+            actor_id=operator,
+        )
+        return report
 
 
 def _rotate(
