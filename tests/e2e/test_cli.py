@@ -261,6 +261,13 @@ def test_history_shows_a_client_who_saw_their_record_and_writes_pdf_and_fhir(
     assert pdf.read_bytes().startswith(b"%PDF")
     assert json.loads(fhir.read_text())["resourceType"] == "Bundle"
 
+    with sqlite3.connect(data / "confide.db") as db:
+        exports = db.execute(
+            "SELECT action FROM audit_entries WHERE chain_id = ? AND action LIKE 'export_%'",
+            (client,),
+        ).fetchall()
+    assert sorted(a for (a,) in exports) == ["export_fhir", "export_pdf"]
+
     refused = _run("history", client, "--as", "clin-b", data_dir=data)
     assert refused.returncode == 2
     assert "not found, or you may not see it" in refused.stderr

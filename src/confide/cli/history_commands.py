@@ -18,6 +18,7 @@ from confide.services.history import (
     AccessHistory,
     Accounting,
     access_history,
+    record_export,
 )
 from confide.services.history import accounting_of_disclosures as accounting
 from confide.services.history_export import history_fhir_bundle, history_pdf
@@ -50,9 +51,11 @@ def history_command(
     _show_history(console, history, limit)
     _show_accounting(console, accounts)
     if pdf is not None:
+        record_export(opened.deps, client_id=client, by=by, form="pdf")
         pdf.write_bytes(history_pdf(history, accounts))
         console.print(f"Wrote {pdf}.")
     if fhir is not None:
+        record_export(opened.deps, client_id=client, by=by, form="fhir")
         fhir.write_text(json.dumps(history_fhir_bundle(history, client), indent=2))
         console.print(f"Wrote {fhir}.")
 

@@ -117,6 +117,8 @@ _ACTION_WORDS: Mapping[str, str] = MappingProxyType(
         "add_relationship": "assigned a clinician",
         "acknowledge_notice": "recorded the notice acknowledgment",
         "erase_client": "erased the client's data key",
+        "export_pdf": "exported the access history as a PDF",
+        "export_fhir": "exported the access history as FHIR AuditEvents",
     }
 )
 
@@ -583,6 +585,21 @@ def _log_view(
     log_event(
         deps, c, at=at, by=by, client_id=client_id, action=action, effect="permit", rule=rule.value
     )
+
+
+EXPORT_FORMS = frozenset({"pdf", "fhir"})
+
+
+def record_export(deps: Deps, *, client_id: str, by: str, form: str) -> None:
+    """Log that the access history left the system as a file (an export is an access too)."""
+    if form not in EXPORT_FORMS:
+        raise InvalidValue("form", "must be pdf or fhir", allowed=tuple(sorted(EXPORT_FORMS)))
+    require_id(client_id, "client_id")
+    require_id(by, "by")
+    action = f"export_{form}"
+    with deps.engine.begin() as c:
+        _client, now, rule = _authorised(deps, c, client_id, by, action)
+        _log_view(deps, c, at=now, client_id=client_id, by=by, action=action, rule=rule)
 
 
 def _chain(c: Connection, client_id: str) -> list[AuditEntry]:
