@@ -209,6 +209,7 @@ def test_audit_verify_checkpoint_and_tamper_detection_from_the_command_line(
     intact = _run("audit", "verify", data_dir=data)
     assert intact.returncode == 0, intact.stderr
     assert "Intact" in intact.stdout
+    assert "kept at least 6 years" in " ".join(intact.stdout.split())
 
     exported = json.loads(_run("audit", "export-checkpoint", data_dir=data).stdout)
     public = _run("audit", "public-key", data_dir=data).stdout.strip()
@@ -271,3 +272,21 @@ def test_history_shows_a_client_who_saw_their_record_and_writes_pdf_and_fhir(
     refused = _run("history", client, "--as", "clin-b", data_dir=data)
     assert refused.returncode == 2
     assert "not found, or you may not see it" in refused.stderr
+
+
+def test_a_retention_shorter_than_six_years_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    env_run = subprocess.run(
+        [sys.executable, "-m", "confide", "audit", "verify"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "CONFIDE_DATA_DIR": str(tmp_path / "data"),
+            "CONFIDE_AUDIT_RETENTION_YEARS": "2",
+        },
+        check=False,
+    )
+    assert env_run.returncode == 2
+    assert "CONFIDE_AUDIT_RETENTION_YEARS" in env_run.stderr
+    assert "at least 6" in " ".join(env_run.stderr.split())

@@ -85,6 +85,10 @@ def verify_command(
         console.print(f"[yellow]checkpoint:[/] {problem}")
     for broken in report.breaks:
         console.print(f"[red]broken:[/] {broken.describe()}")
+    console.print(
+        f"Entries are kept at least {settings.audit_retention_years} years "
+        "(CONFIDE_AUDIT_RETENTION_YEARS); confide never deletes them."
+    )
     if not report.intact:
         raise typer.Exit(1)
     console.print("[green]Intact:[/] every chain links, every checkpoint is signed and holds.")

@@ -17,12 +17,19 @@ DEFAULT_DATA_DIR = "confide-data"
 _SCHEMES = ("sqlite", "postgresql")
 
 
+MIN_AUDIT_RETENTION_YEARS = 6
+
+
 @dataclass(frozen=True, slots=True)
 class StoreSettings:
     """The data directory, the database URL and the key file's path."""
 
     data_dir: Path
     database_url: str
+    # How long audit entries must be kept. confide never deletes them; past this, an operator
+    # may archive them offline. HIPAA keeps required documentation six years (45 CFR
+    # 164.316(b)(2)(i)) and the accounting of disclosures covers six years (164.528(a)(1)).
+    audit_retention_years: int = MIN_AUDIT_RETENTION_YEARS
 
     @property
     def key_file(self) -> Path:
@@ -50,4 +57,15 @@ class StoreSettings:
                 "must be a sqlite:/// or postgresql+psycopg:// URL",
                 allowed=_SCHEMES,
             )
-        return cls(data_dir, url)
+        return cls(data_dir, url, _retention_years(environ))
+
+
+def _retention_years(environ: Mapping[str, str]) -> int:
+    text = environ.get("CONFIDE_AUDIT_RETENTION_YEARS", str(MIN_AUDIT_RETENTION_YEARS))
+    if not text.isdigit() or int(text) < MIN_AUDIT_RETENTION_YEARS:
+        raise InvalidValue(
+            "CONFIDE_AUDIT_RETENTION_YEARS",
+            f"must be a whole number of years, at least {MIN_AUDIT_RETENTION_YEARS} (HIPAA's six "
+            "years)",
+        )
+    return int(text)
