@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, text, update
@@ -12,10 +13,13 @@ from sqlalchemy.exc import DatabaseError
 from confide.audit.entries import AuditEntry, verify_chain
 from confide.domain import Category, Purpose
 from confide.services import records
+from confide.services.audit import verify_log
 from confide.services.deps import Deps
 from confide.services.errors import NotFoundOrDenied
 from confide.store import schema as t
 from confide.store.access_log import AccessEvent
+from confide.store.engine import make_engine
+from confide.store.migrate import upgrade
 from tests.integration.conftest import Practice
 
 
@@ -122,3 +126,12 @@ def test_events_about_clients_not_on_file_go_to_the_system_chain(
     system = _entries(deps, "system")
     assert any(e.client_id == made_up for e in system)
     assert list(itertools.islice(verify_chain("system", system), 1)) == [1]
+
+
+def test_verifying_a_partly_migrated_store_says_so(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0002")  # before the audit log existed
+    report = verify_log(engine, None)
+    assert report.state == "not_migrated"
+    assert not report.intact
+    engine.dispose()
