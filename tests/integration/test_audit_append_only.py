@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
 
 from confide.audit.entries import AuditEntry, verify_chain
-from confide.domain import Category, Purpose
+from confide.domain import Category, InvalidValue, Purpose
 from confide.services import records
 from confide.services.audit import verify_log
 from confide.services.deps import Deps
@@ -20,6 +20,7 @@ from confide.store import schema as t
 from confide.store.access_log import AccessEvent
 from confide.store.engine import make_engine
 from confide.store.migrate import upgrade
+from confide.store.settings import StoreSettings
 from tests.integration.conftest import Practice
 
 
@@ -135,3 +136,26 @@ def test_verifying_a_partly_migrated_store_says_so(tmp_path: Path) -> None:
     assert report.state == "not_migrated"
     assert not report.intact
     engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_application_acting_as_confide_app_works_but_cannot_rewrite_the_log(
+    deps: Deps, small_practice: Practice, database_url: str
+) -> None:
+    p = small_practice
+    app_engine = make_engine(database_url, role="confide_app")
+    app = Deps(app_engine, deps.vault, deps.clock)
+    try:
+        _activity(app, p)  # writes, reads and their audit entries, all as confide_app
+        with app_engine.begin() as c:
+            assert c.execute(text("SELECT current_user")).scalar() == "confide_app"
+            with pytest.raises(DatabaseError, match="permission denied"):
+                c.execute(update(t.audit_entries).values(effect="deny"))
+            c.rollback()
+    finally:
+        app_engine.dispose()
+
+
+def test_a_database_role_that_is_not_a_name_is_refused() -> None:
+    with pytest.raises(InvalidValue, match="CONFIDE_DATABASE_ROLE"):
+        StoreSettings.from_environment({"CONFIDE_DATABASE_ROLE": "x; DROP TABLE clients"})

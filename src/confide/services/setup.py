@@ -46,6 +46,7 @@ def initialise(settings: StoreSettings) -> Opened:
     ring, created = _key_ring(settings, engine, may_create=True)
     upgrade(engine)
     _audit_signing_key(settings, engine)
+    engine = _app_engine(settings, engine)
     return Opened(Deps(engine, _vault(settings, ring), SystemClock()), settings, created)
 
 
@@ -54,7 +55,16 @@ def open_existing(settings: StoreSettings) -> Opened:
     engine = make_engine(settings.database_url)
     ring, _ = _key_ring(settings, engine, may_create=False)
     upgrade(engine)
+    engine = _app_engine(settings, engine)
     return Opened(Deps(engine, _vault(settings, ring), SystemClock()), settings, False)
+
+
+def _app_engine(settings: StoreSettings, migrated: Engine) -> Engine:
+    """Migrations ran as the login user; the application acts as CONFIDE_DATABASE_ROLE."""
+    if settings.database_role is None or settings.is_sqlite:
+        return migrated
+    migrated.dispose()
+    return make_engine(settings.database_url, role=settings.database_role)
 
 
 def _vault(settings: StoreSettings, ring: KeyRing) -> Vault:

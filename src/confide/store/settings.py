@@ -30,6 +30,8 @@ class StoreSettings:
     # may archive them offline. HIPAA keeps required documentation six years (45 CFR
     # 164.316(b)(2)(i)) and the accounting of disclosures covers six years (164.528(a)(1)).
     audit_retention_years: int = MIN_AUDIT_RETENTION_YEARS
+    # PostgreSQL: the role the application acts as (migrations run as the login user).
+    database_role: str | None = None
 
     @property
     def key_file(self) -> Path:
@@ -57,7 +59,12 @@ class StoreSettings:
                 "must be a sqlite:/// or postgresql+psycopg:// URL",
                 allowed=_SCHEMES,
             )
-        return cls(data_dir, url, _retention_years(environ))
+        role = environ.get("CONFIDE_DATABASE_ROLE") or None
+        if role is not None and not role.replace("_", "").isalnum():
+            raise InvalidValue(
+                "CONFIDE_DATABASE_ROLE", "must be a role name: letters, digits and underscores"
+            )
+        return cls(data_dir, url, _retention_years(environ), role)
 
 
 def _retention_years(environ: Mapping[str, str]) -> int:
