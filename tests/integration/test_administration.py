@@ -171,3 +171,14 @@ def test_erasure_waits_for_retention_and_then_makes_every_record_unreadable(
             .where(t.records.c.client_id == p.client)
         ).all()
     assert len(kept_rows) == 1
+
+
+def test_admitting_a_client_opens_their_own_chain(deps: Deps, small_practice: Practice) -> None:
+    with deps.engine.connect() as c:
+        first = c.execute(
+            select(t.audit_entries.c.seq, t.audit_entries.c.action, t.audit_entries.c.actor_id)
+            .where(t.audit_entries.c.chain_id == small_practice.client)
+            .order_by(t.audit_entries.c.seq)
+            .limit(1)
+        ).one()
+    assert tuple(first) == (1, "create_client", small_practice.clinician)

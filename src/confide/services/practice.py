@@ -26,7 +26,7 @@ from confide.domain import (
     UnknownReference,
 )
 from confide.domain.validation import require_id
-from confide.policy.administration import AdminAction, AdminRequest, authorise
+from confide.policy.administration import AdminAction, AdminDecision, AdminRequest, authorise
 from confide.services.deps import Deps
 from confide.services.errors import Conflict, conflicts_as
 from confide.services.events import log_event, refuse
@@ -116,10 +116,11 @@ def create_client(
             organisation_id=client.organisation_id,
             client_id=client.id,
         )
-        _authorise(deps, c, now, by, request)
+        _authorise(deps, c, now, by, request, log_permit=False)
         repo.add_client(client, now)
         repo.add_actor(Actor(client.id, Role.CLIENT))
         KeysRepository(c).add(deps.vault.new_client_key(client.id), retain_until)
+        _log_admin(deps, c, now, by, request, authorise(request))  # on the new client's chain
 
 
 def add_relationship(deps: Deps, relationship: TreatmentRelationship, *, by: str) -> None:
@@ -187,9 +188,36 @@ def acknowledge_notice(deps: Deps, client_id: str, version: str, *, by: str) -> 
         repo.add_acknowledgment(NoticeAcknowledgment(client_id, version, now))
 
 
-def _authorise(deps: Deps, c: Connection, now: datetime, by: str, request: AdminRequest) -> None:
-    """Decide, log the outcome in this transaction, and refuse (committing the log) if denied."""
+def _authorise(
+    deps: Deps,
+    c: Connection,
+    now: datetime,
+    by: str,
+    request: AdminRequest,
+    *,
+    log_permit: bool = True,
+) -> None:
+    """Decide, log the outcome in this transaction, and refuse (committing the log) if denied.
+
+    With ``log_permit=False`` a permit is logged by the caller after the change (admitting a
+    client: the entry belongs on the new client's own chain, which exists only then).
+    """
     decision = authorise(request)
+    if decision.permitted and not log_permit:
+        return
+    _log_admin(deps, c, now, by, request, decision)
+    if not decision.permitted:
+        refuse(c)
+
+
+def _log_admin(  # noqa: PLR0917 - the fields of one event
+    deps: Deps,
+    c: Connection,
+    now: datetime,
+    by: str,
+    request: AdminRequest,
+    decision: AdminDecision,
+) -> None:
     log_event(
         deps,
         c,
@@ -200,8 +228,6 @@ def _authorise(deps: Deps, c: Connection, now: datetime, by: str, request: Admin
         effect="permit" if decision.permitted else "deny",
         rule=decision.rule.value,
     )
-    if not decision.permitted:
-        refuse(c)
 
 
 def _now_checking(deps: Deps, by: str) -> datetime:
