@@ -36,6 +36,7 @@ pytest: setup
 bench: setup
 	$(BIN)/python -m bench decision
 	$(BIN)/python -m bench store
+	$(BIN)/python -m bench audit
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -18,8 +18,18 @@ def _store(argv: list[str]) -> int:
     return main(argv)
 
 
+def _audit(argv: list[str]) -> int:
+    from bench.audit.cli import main
+
+    return main(argv)
+
+
 # Imported lazily so that one benchmark's optional peers never break another's command line.
-BENCHMARKS: dict[str, Callable[[list[str]], int]] = {"decision": _decision, "store": _store}
+BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
+    "decision": _decision,
+    "store": _store,
+    "audit": _audit,
+}
 
 
 def main(argv: list[str]) -> int:

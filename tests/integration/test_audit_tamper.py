@@ -7,11 +7,12 @@ tables directly, and expects verification to name the first broken entry and how
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Connection, delete, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from confide.audit import merkle
 from confide.audit.entries import AuditEntry, BreakKind
@@ -21,6 +22,7 @@ from confide.services import records
 from confide.services.audit import checkpoint, prove_extension, prove_head, verify_log
 from confide.services.deps import Deps
 from confide.store import schema as t
+from confide.store.access_log import AccessEvent, ChainedAuditLog
 from tests.integration.conftest import Practice
 
 pytestmark = pytest.mark.whole_database
@@ -217,3 +219,87 @@ def test_an_empty_log_says_so(deps: Deps, key: SigningKey) -> None:
 
 def _as_dict(entry: AuditEntry) -> dict[str, object]:
     return {name: getattr(entry, name) for name in AuditEntry.__slots__}
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 3, 2, 9, 0, tzinfo=UTC),  # no fraction of a second
+        datetime(2026, 3, 2, 9, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 3, 2, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-7))),
+        datetime(2026, 10, 25, 1, 30, 0, 250000, tzinfo=timezone(timedelta(hours=2))),
+    ],
+)
+def test_the_verifier_reads_back_exactly_the_bytes_each_entry_hashed(
+    deps: Deps, small_practice: Practice, key: SigningKey, at: datetime
+) -> None:
+    """Verification encodes the stored fields itself (the database formats the time); every kind
+    of value an entry holds must give back the hash it was appended with."""
+    p = small_practice
+    events = [
+        AccessEvent(at, "req-1", p.clinician, p.client, "read", None, frozenset(), "deny", "r"),
+        AccessEvent(
+            at,
+            "req-2",
+            p.clinician,
+            p.client,
+            "read",
+            Purpose.TREAT,
+            frozenset({Category.DIAGNOSIS, Category.PROGRESS_NOTE}),
+            "permit",
+            "permit.treating_clinician",
+            record_id="",
+            permitted=frozenset({Category.DIAGNOSIS}),
+            record_ids=("rec-1", "rec-2"),
+            reasons=("diagnosis=permit.treating_clinician", "note=" + "x" * 5000),
+        ),
+    ]
+    with deps.engine.begin() as c:
+        for event in events:
+            ChainedAuditLog().append(c, event)
+
+    report = verify_log(deps.engine, key.public_key)
+
+    assert not report.breaks, report.breaks
+    with deps.engine.connect() as c:
+        stored = c.execute(select(func.count()).select_from(E)).scalar_one()
+        appended = _chain(c, p.client)[-2:]
+    assert report.entries == stored
+    assert [e.request_id for e in appended] == ["req-1", "req-2"]
+    assert all(e.computed_hash() == e.entry_hash for e in appended)
+
+
+@pytest.mark.parametrize(
+    ("rewrite", "first_break"),
+    [
+        (lambda text: text[:19], 2),  # the same instant to the second, fraction dropped
+        (lambda text: text[:18] + "9" + text[19:], 2),  # another second
+        (lambda text: 1772442001, 2),  # a number where a time was
+        (lambda text: b"\x00", 2),  # bytes where a time was
+        (lambda text: text.replace(" ", "T"), 3),  # the same text the hash covers: not a change
+    ],
+    ids=["no-fraction", "another-second", "a-number", "bytes", "t-separator"],
+)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # PostgreSQL's types refuse
+def test_a_time_stored_in_another_form_on_sqlite_is_a_change_not_a_crash(
+    deps: Deps,
+    small_practice: Practice,
+    key: SigningKey,
+    rewrite: Callable[[str], object],
+    first_break: int,
+) -> None:
+    client = small_practice.client
+    _activity(deps, small_practice)
+    with as_owner(deps) as c:
+        (stored,) = c.exec_driver_sql(
+            "SELECT at FROM audit_entries WHERE chain_id = ? AND seq = 2", (client,)
+        ).one()
+        c.exec_driver_sql(
+            "UPDATE audit_entries SET at = ? WHERE chain_id = ? AND seq = 2",
+            (rewrite(stored), client),
+        )
+        c.exec_driver_sql(
+            "UPDATE audit_entries SET actor_role = 42 WHERE chain_id = ? AND seq = 3", (client,)
+        )
+
+    assert _only_break(deps, key, client) == (first_break, BreakKind.CHANGED)

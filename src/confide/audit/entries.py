@@ -11,10 +11,11 @@ be moved to another chain or position.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 SYSTEM_CHAIN = "system"
 HASH_SIZE = 32
@@ -46,35 +47,103 @@ class AuditEntry:
 
     def encode(self) -> bytes:
         """The canonical bytes this entry's hash covers (everything but the hash itself)."""
-        fields: tuple[str | bytes, ...] = (
-            _VERSION,
+        return encode_fields(
             self.chain_id,
-            str(self.seq),
+            self.seq,
             _utc_text(self.at),
             self.request_id,
             self.actor_id,
             self.actor_role,
-            _optional(self.client_id),
+            self.client_id,
             self.action,
-            _optional(self.purpose),
+            self.purpose,
             self.categories,
             self.permitted,
             self.effect,
             self.rule,
             self.reasons,
-            _optional(self.record_id),
+            self.record_id,
             self.record_ids,
             self.prev_hash,
         )
-        out = bytearray()
-        for field in fields:
-            data = field if isinstance(field, bytes) else field.encode()
-            out += len(data).to_bytes(4, "big") + data
-        return bytes(out)
 
     def computed_hash(self) -> bytes:
         """SHA-256 of the canonical encoding."""
         return hashlib.sha256(self.encode()).digest()
+
+    def link(self) -> ChainLink:
+        """What the chain walk checks of this entry."""
+        return ChainLink(
+            self.chain_id, self.seq, self.prev_hash, self.entry_hash, self.computed_hash()
+        )
+
+
+class ChainLink(NamedTuple):
+    """One entry as the chain walk sees it: where it claims to be, what it links to, the hash it
+    stores and the hash its fields give."""
+
+    chain_id: str
+    seq: int
+    prev_hash: bytes
+    entry_hash: bytes
+    computed_hash: bytes
+
+
+# Every field is a 4-byte big-endian length and then its bytes; the prefixes of short fields are
+# made once, since verification encodes every entry of the log.
+_PREFIXES = tuple(n.to_bytes(4, "big") for n in range(4096))
+_HEADER = len(_VERSION).to_bytes(4, "big") + _VERSION
+_ABSENT = b"\x00"
+_PRESENT = b"\x01"
+
+
+def encode_fields(  # noqa: PLR0917 - the entry's fields, in their canonical order
+    chain_id: str,
+    seq: int,
+    at_text: str,
+    request_id: str,
+    actor_id: str,
+    actor_role: str,
+    client_id: str | None,
+    action: str,
+    purpose: str | None,
+    categories: str,
+    permitted: str,
+    effect: str,
+    rule: str,
+    reasons: str,
+    record_id: str | None,
+    record_ids: str,
+    prev_hash: bytes,
+) -> bytes:
+    """The canonical encoding of an entry's fields, its time given as UTC ISO text with
+    microseconds. Optional fields carry a marker byte, so None and "" encode differently."""
+    parts = (
+        chain_id.encode(),
+        str(seq).encode(),
+        at_text.encode(),
+        request_id.encode(),
+        actor_id.encode(),
+        actor_role.encode(),
+        _ABSENT if client_id is None else _PRESENT + client_id.encode(),
+        action.encode(),
+        _ABSENT if purpose is None else _PRESENT + purpose.encode(),
+        categories.encode(),
+        permitted.encode(),
+        effect.encode(),
+        rule.encode(),
+        reasons.encode(),
+        _ABSENT if record_id is None else _PRESENT + record_id.encode(),
+        record_ids.encode(),
+        bytes(prev_hash),
+    )
+    out = [_HEADER]
+    prefixes = _PREFIXES
+    for part in parts:
+        size = len(part)
+        out.append(prefixes[size] if size < 4096 else size.to_bytes(4, "big"))
+        out.append(part)
+    return b"".join(out)
 
 
 def genesis_hash(chain_id: str) -> bytes:
@@ -119,52 +188,54 @@ class ChainBreak:
         return f"chain {self.chain_id}, entry {self.seq}: {self.kind.value} — {self.detail}"
 
 
-def verify_chain(chain_id: str, entries: Iterable[AuditEntry]) -> Iterator[ChainBreak | int]:
-    """Walk a chain in stored order; yield each verified sequence number, then stop at the first
-    break (yielded as a ChainBreak). The caller checks the tail against a signed checkpoint."""
+@dataclass(frozen=True, slots=True)
+class ChainWalk:
+    """What walking one chain found: how many entries verified from the first, the first break
+    if any, and the stored hashes at the sequence numbers the caller asked to keep."""
+
+    verified: int
+    broken: ChainBreak | None
+    kept: dict[int, bytes]
+
+
+def verify_chain(
+    chain_id: str, links: Iterable[ChainLink], keep: Container[int] = frozenset()
+) -> ChainWalk:
+    """Walk a chain in stored order up to its first break. The caller checks the tail against
+    a signed checkpoint, keeping the hashes at the sequence numbers the checkpoint holds."""
     expected_prev = genesis_hash(chain_id)
     expected_seq = 1
-    for entry in entries:
-        if entry.chain_id != chain_id:
-            yield ChainBreak(
-                chain_id, entry.seq, BreakKind.WRONG_CHAIN, "entry names another chain"
+    kept: dict[int, bytes] = {}
+    for claimed_chain, seq, prev_hash, entry_hash, computed_hash in links:
+        broken = None
+        if claimed_chain != chain_id:
+            broken = ChainBreak(chain_id, seq, BreakKind.WRONG_CHAIN, "entry names another chain")
+        elif seq != expected_seq:
+            kind = BreakKind.MISSING if seq > expected_seq else BreakKind.INSERTED_OR_REORDERED
+            broken = ChainBreak(
+                chain_id, seq, kind, f"expected entry {expected_seq} here, found entry {seq}"
             )
-            return
-        if entry.seq != expected_seq:
-            kind = (
-                BreakKind.MISSING if entry.seq > expected_seq else BreakKind.INSERTED_OR_REORDERED
+        elif computed_hash != entry_hash:
+            broken = ChainBreak(
+                chain_id, seq, BreakKind.CHANGED, "its fields do not match its hash"
             )
-            yield ChainBreak(
+        elif prev_hash != expected_prev:
+            broken = ChainBreak(
                 chain_id,
-                entry.seq,
-                kind,
-                f"expected entry {expected_seq} here, found entry {entry.seq}",
-            )
-            return
-        if entry.computed_hash() != entry.entry_hash:
-            yield ChainBreak(
-                chain_id, entry.seq, BreakKind.CHANGED, "its fields do not match its hash"
-            )
-            return
-        if entry.prev_hash != expected_prev:
-            yield ChainBreak(
-                chain_id,
-                entry.seq,
+                seq,
                 BreakKind.INSERTED_OR_REORDERED,
                 "it does not link to the entry before it",
             )
-            return
-        expected_prev = entry.entry_hash
+        if broken is not None:
+            return ChainWalk(expected_seq - 1, broken, kept)
+        if seq in keep:
+            kept[seq] = entry_hash
+        expected_prev = entry_hash
         expected_seq += 1
-        yield entry.seq
+    return ChainWalk(expected_seq - 1, None, kept)
 
 
 def _utc_text(at: datetime) -> str:
     if at.tzinfo is None:
         raise ValueError("audit times must be timezone-aware")
     return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _optional(value: str | None) -> str:
-    # None and "" must encode differently: a leading marker byte tells them apart.
-    return "\x00" if value is None else "\x01" + value

@@ -12,16 +12,30 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    String,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    text,
+    type_coerce,
+)
 
 from confide.audit import merkle
 from confide.audit.entries import (
-    AuditEntry,
     BreakKind,
     ChainBreak,
+    ChainLink,
+    encode_fields,
     head_leaf,
     verify_chain,
 )
@@ -163,11 +177,11 @@ def verify_log(
             report.state = "empty"
             return report
         rows = c.execution_options(stream_results=True, yield_per=5000).execute(
-            select(t.audit_entries).order_by(t.audit_entries.c.chain_id, t.audit_entries.c.seq)
+            entries_in_chain_order(c.dialect.name)
         )
-        entries = (AuditEntry(**r._mapping) for r in rows)
+        entries = chain_links(rows)
         seen_chains: set[str] = set()
-        for chain_id, chain in itertools.groupby(entries, key=lambda e: e.chain_id):
+        for chain_id, chain in itertools.groupby(entries, key=_chain_of):
             seen_chains.add(chain_id)
             report.chains += 1
             _verify_one_chain(chain_id, chain, committed.get(chain_id, {}), report)
@@ -185,19 +199,70 @@ def verify_log(
     return report
 
 
+def entries_in_chain_order(dialect: str) -> Select[Any]:
+    """Every entry's fields as stored, in chain order, its time as the UTC text the hash covers.
+
+    The database formats the time (SQLite keeps it as text already), so verification neither
+    parses nor re-formats a datetime per entry: an entry whose stored time is not exactly the
+    text its hash covers is reported as changed."""
+    e = t.audit_entries.c
+    stored_at = type_coerce(e.at, String())
+    if dialect == "postgresql":
+        at_text = func.to_char(
+            func.timezone("UTC", e.at), literal('YYYY-MM-DD"T"HH24:MI:SS.US')
+        ).concat("+00:00")
+    else:
+        at_text = (
+            func.substr(stored_at, 1, 10).concat("T").concat(func.substr(stored_at, 12))
+        ).concat("+00:00")
+    # In encode_fields' order, the stored hash last.
+    return select(
+        e.chain_id,
+        e.seq,
+        at_text,
+        e.request_id,
+        e.actor_id,
+        e.actor_role,
+        e.client_id,
+        e.action,
+        e.purpose,
+        e.categories,
+        e.permitted,
+        e.effect,
+        e.rule,
+        e.reasons,
+        e.record_id,
+        e.record_ids,
+        e.prev_hash,
+        e.entry_hash,
+    ).order_by(e.chain_id, e.seq)
+
+
+def chain_links(rows: Iterable[Any]) -> Iterator[ChainLink]:
+    """Each stored entry as the chain walk sees it: the hash its stored fields give."""
+    sha256 = hashlib.sha256
+    for row in rows:
+        *fields, entry_hash = row
+        try:
+            computed = sha256(encode_fields(*fields)).digest()
+        except (AttributeError, TypeError, ValueError, OverflowError):
+            computed = b""  # a field of the wrong type (possible on SQLite) is a change too
+        yield ChainLink(row[0], row[1], bytes(row[16]), bytes(entry_hash), computed)
+
+
+def _chain_of(link: ChainLink) -> str:
+    return link.chain_id
+
+
 def _verify_one_chain(
-    chain_id: str, chain: Iterator[AuditEntry], heads: dict[int, bytes], report: VerifyReport
+    chain_id: str, chain: Iterator[ChainLink], heads: dict[int, bytes], report: VerifyReport
 ) -> None:
-    hashes: dict[int, bytes] = {}
-    last = 0
-    for verdict in verify_chain(chain_id, _remember(chain, hashes)):
-        if isinstance(verdict, ChainBreak):
-            report.breaks.append(verdict)
-            for _ in chain:  # count what the break leaves unchecked, to report honestly
-                pass
-            return
-        report.entries += 1
-        last = verdict
+    walk = verify_chain(chain_id, chain, keep=heads)
+    report.entries += walk.verified
+    if walk.broken is not None:
+        report.breaks.append(walk.broken)
+        return
+    last = walk.verified
     for seq, digest in sorted(heads.items()):
         if seq > last:
             report.breaks.append(
@@ -209,7 +274,7 @@ def _verify_one_chain(
                 )
             )
             return
-        if hashes.get(seq) != digest:
+        if walk.kept.get(seq) != digest:
             report.breaks.append(
                 ChainBreak(
                     chain_id,
@@ -219,12 +284,6 @@ def _verify_one_chain(
                 )
             )
             return
-
-
-def _remember(chain: Iterator[AuditEntry], hashes: dict[int, bytes]) -> Iterator[AuditEntry]:
-    for entry in chain:
-        hashes[entry.seq] = entry.entry_hash
-        yield entry
 
 
 def _verify_checkpoints(

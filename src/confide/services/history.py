@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, Row, select
 
-from confide.audit.entries import AuditEntry, ChainBreak, verify_chain
+from confide.audit.entries import AuditEntry, verify_chain
 from confide.domain import Actor, Category, Client, Purpose, Role, RuleId
 from confide.domain.errors import InvalidValue
 from confide.domain.validation import (
@@ -633,7 +633,8 @@ def _people(c: Connection, actor_ids: Iterable[str]) -> dict[str, _Person]:
 
 
 def _intact(client_id: str, chain: Sequence[AuditEntry]) -> bool:
-    return not any(isinstance(v, ChainBreak) for v in verify_chain(client_id, chain))
+    walk = verify_chain(client_id, (e.link() for e in chain))
+    return walk.broken is None
 
 
 def _purpose(code: str | None) -> Purpose | None:
