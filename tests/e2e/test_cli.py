@@ -248,7 +248,9 @@ def test_history_shows_a_client_who_saw_their_record_and_writes_pdf_and_fhir(
     assert _run("demo", "--clients", "2", data_dir=data).returncode == 0
     with sqlite3.connect(data / "confide.db") as db:
         client = db.execute(
-            "SELECT client_id FROM relationships WHERE clinician_id = 'clin-a' LIMIT 1"
+            # The client the demo's scenes admitted (the last), whom clin-b was refused.
+            "SELECT client_id FROM relationships WHERE clinician_id = 'clin-a' "
+            "ORDER BY rowid DESC LIMIT 1"
         ).fetchone()[0]
     pdf, fhir = tmp_path / "history.pdf", tmp_path / "history.json"
     shown = _run(

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from confide import __version__
 from confide.cli.audit_commands import audit_app
+from confide.cli.disclose_commands import disclose_app
 from confide.cli.history_commands import history_command
 from confide.cli.render import decision_as_dict, render_scene, render_store_scenes
 from confide.domain import ConfideError
@@ -32,6 +33,7 @@ app = typer.Typer(
 keys_app = typer.Typer(help="Manage the key-encryption keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(disclose_app, name="disclose")
 app.command("history")(history_command)
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import Engine
 
 from confide.policy import DEFAULT_SETTINGS, PolicySettings
+from confide.policy.rule_packs import RulePack
+from confide.services.rule_packs import DEFAULT_PACK, installed_pack
 from confide.store.access_log import AccessLog, ChainedAuditLog
 from confide.vault import Vault
 
@@ -38,6 +40,8 @@ class Deps:
     clock: Clock
     access_log: AccessLog = ChainedAuditLog()  # noqa: RUF009 - stateless, shared safely
     policy: PolicySettings = DEFAULT_SETTINGS
+    # The jurisdiction's rules for the limits of confidentiality (decision 0013).
+    rules: RulePack = field(default_factory=lambda: installed_pack(DEFAULT_PACK))
 
 
 def new_id(prefix: str) -> str:

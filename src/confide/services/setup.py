@@ -13,6 +13,7 @@ from sqlalchemy import Engine, inspect, select
 
 from confide.audit.signing import create_signing_key_file
 from confide.services.deps import Deps, SystemClock
+from confide.services.rule_packs import load_rule_pack
 from confide.store import schema as t
 from confide.store.engine import make_engine
 from confide.store.migrate import upgrade
@@ -47,7 +48,10 @@ def initialise(settings: StoreSettings) -> Opened:
     upgrade(engine)
     _audit_signing_key(settings, engine)
     engine = _app_engine(settings, engine)
-    return Opened(Deps(engine, _vault(settings, ring), SystemClock()), settings, created)
+    deps = Deps(
+        engine, _vault(settings, ring), SystemClock(), rules=load_rule_pack(settings.rule_pack)
+    )
+    return Opened(deps, settings, created)
 
 
 def open_existing(settings: StoreSettings) -> Opened:
@@ -56,7 +60,10 @@ def open_existing(settings: StoreSettings) -> Opened:
     ring, _ = _key_ring(settings, engine, may_create=False)
     upgrade(engine)
     engine = _app_engine(settings, engine)
-    return Opened(Deps(engine, _vault(settings, ring), SystemClock()), settings, False)
+    deps = Deps(
+        engine, _vault(settings, ring), SystemClock(), rules=load_rule_pack(settings.rule_pack)
+    )
+    return Opened(deps, settings, False)
 
 
 def _app_engine(settings: StoreSettings, migrated: Engine) -> Engine:

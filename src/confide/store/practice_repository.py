@@ -10,8 +10,10 @@ from sqlalchemy import Connection, Row, Table, insert, select, update
 
 from confide.domain import (
     Actor,
+    BreakGlassGrant,
     Client,
     Consent,
+    ExceptionDisclosure,
     NoticeAcknowledgment,
     NoticeVersion,
     Organisation,
@@ -108,6 +110,13 @@ class PracticeRepository:
         row = self.c.execute(select(t.clients).where(t.clients.c.id == client_id)).first()
         return None if row is None else Client(row.id, row.organisation_id)
 
+    def treats(self, clinician_id: str, client_id: str, at: datetime) -> bool:
+        """True while the clinician has a treatment relationship with the client."""
+        return any(
+            r.clinician_id == clinician_id and r.period.contains(at)
+            for r in map(_relationship, self._rows(t.relationships, client_id))
+        )
+
     def consent(self, consent_id: str) -> Consent | None:
         row = self.c.execute(select(t.consents).where(t.consents.c.id == consent_id)).first()
         return None if row is None else _consent(row)
@@ -129,8 +138,16 @@ class PracticeRepository:
         found = select(t.notice_versions.c.version).where(t.notice_versions.c.version == version)
         return self.c.execute(found).first() is not None
 
-    def facts_for(self, client_id: str, actor_id: str) -> Facts:
-        """Everything a decision about this client, asked by this actor, can rest on."""
+    def facts_for(
+        self,
+        client_id: str,
+        actor_id: str,
+        *,
+        disclosures: Iterable[ExceptionDisclosure] = (),
+        break_glass: Iterable[BreakGlassGrant] = (),
+    ) -> Facts:
+        """Everything a decision about this client, asked by this actor, can rest on; an
+        exception disclosure or emergency grant being acted on is passed in by its use case."""
         rels = [_relationship(r) for r in self._rows(t.relationships, client_id)]
         consents = [_consent(r) for r in self._rows(t.consents, client_id)]
         acks = [
@@ -142,8 +159,16 @@ class PracticeRepository:
             for r in self.c.execute(select(t.notice_versions))
         ]
         client = self.client(client_id)
+        disclosures = tuple(disclosures)
+        break_glass = tuple(break_glass)
         person_ids = (
-            {actor_id} | {r.clinician_id for r in rels} | {c.recipient_id for c in consents}
+            {actor_id}
+            | {r.clinician_id for r in rels}
+            | {c.recipient_id for c in consents}
+            | {d.recipient_id for d in disclosures}
+            | {d.requested_by for d in disclosures}
+            | {d.approval.approver_id for d in disclosures if d.approval is not None}
+            | {g.clinician_id for g in break_glass}
         )
         actors = [
             _actor(r) for r in self.c.execute(select(t.actors).where(t.actors.c.id.in_(person_ids)))
@@ -165,6 +190,8 @@ class PracticeRepository:
             organisations=orgs,
             relationships=rels,
             consents=consents,
+            disclosures=disclosures,
+            break_glass=break_glass,
             notices=notices,
             acknowledgments=acks,
         )

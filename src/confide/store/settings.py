@@ -32,6 +32,9 @@ class StoreSettings:
     audit_retention_years: int = MIN_AUDIT_RETENTION_YEARS
     # PostgreSQL: the role the application acts as (migrations run as the login user).
     database_role: str | None = None
+    # The jurisdiction's rule pack for the limits of confidentiality (decision 0013): an
+    # installed id or the path of a practice's own .toml file.
+    rule_pack: str = "us-federal"
 
     @property
     def key_file(self) -> Path:
@@ -64,7 +67,8 @@ class StoreSettings:
             raise InvalidValue(
                 "CONFIDE_DATABASE_ROLE", "must be a role name: letters, digits and underscores"
             )
-        return cls(data_dir, url, _retention_years(environ), role)
+        rule_pack = environ.get("CONFIDE_RULE_PACK") or "us-federal"
+        return cls(data_dir, url, _retention_years(environ), role, rule_pack)
 
 
 def _retention_years(environ: Mapping[str, str]) -> int:

@@ -89,7 +89,37 @@ def seed_practice(
             practice.add_actor(deps, actor, by=OFFICER)
     for notice in data.notices:
         practice.publish_notice(deps, notice, by=OFFICER)
-    return _admit_clients(deps, data, random.Random(seed), notes_per_client)
+    seeded = _admit_clients(deps, data, random.Random(seed), notes_per_client)
+    _admit_walkthrough_client(deps)
+    return seeded
+
+
+# A client with a fixed id and one synthetic entry in each category, so the limits of
+# confidentiality can be walked through by hand (docs/privacy-officer-guide.md).
+WALKTHROUGH_CLIENT = "client-demo-001"
+WALKTHROUGH_ENTRIES = {
+    Category.DEMOGRAPHICS: "Synthetic contact details: reachable through the practice only.",
+    Category.DIAGNOSIS: "Synthetic diagnosis entry for the walk-through.",
+    Category.PROGRESS_NOTE: "Synthetic progress note: discussed the week and a walking plan.",
+    Category.RISK_ASSESSMENT: "Synthetic risk assessment: a stated threat toward a named "
+    "neighbour; safety plan agreed.",
+    Category.SUBSTANCE_USE: "Synthetic substance-use entry: weekly programme attendance.",
+    Category.PSYCHOTHERAPY_NOTE: "Synthetic process note, kept apart: the therapist's own "
+    "reflections on the session.",
+}
+
+
+def _admit_walkthrough_client(deps: Deps) -> None:
+    practice.create_client(deps, Client(WALKTHROUGH_CLIENT, HOME), by="clin-a")
+    practice.acknowledge_notice(deps, WALKTHROUGH_CLIENT, LATEST_NOTICE, by=WALKTHROUGH_CLIENT)
+    relationship = TreatmentRelationship(
+        "rel-demo-001", "clin-a", WALKTHROUGH_CLIENT, Period(deps.clock.now())
+    )
+    practice.add_relationship(deps, relationship, by=OFFICER)
+    for category, text in WALKTHROUGH_ENTRIES.items():
+        records.write_record(
+            deps, actor_id="clin-a", client_id=WALKTHROUGH_CLIENT, category=category, text=text
+        )
 
 
 def _admit_clients(

@@ -1,0 +1,48 @@
+"""Loading rule packs (decision 0013): the shipped ones by id, a practice's own by path.
+
+``CONFIDE_RULE_PACK`` names the pack a deployment uses: an installed id (``us-federal``,
+``us-ca``, ``us-tx``) or the path of a ``.toml`` file that extends one of them.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from confide.policy.rule_packs import RulePack, RulePackError, parse_pack
+
+DEFAULT_PACK = "us-federal"
+
+
+def installed_packs() -> list[str]:
+    """The ids of the packs shipped with confide."""
+    folder = resources.files("confide") / "rules"
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
+
+
+@cache
+def installed_pack(pack_id: str) -> RulePack:
+    """A shipped pack by id, validated (and the packs it extends)."""
+    if pack_id not in installed_packs():
+        raise RulePackError(
+            "CONFIDE_RULE_PACK", f"no rule pack {pack_id!r} is installed", installed_packs()
+        )
+    text = (resources.files("confide") / "rules" / f"{pack_id}.toml").read_text("utf-8")
+    return parse_pack(text, f"{pack_id}.toml", installed_pack)
+
+
+def load_rule_pack(name_or_path: str) -> RulePack:
+    """An installed pack by id, or a practice's own pack file."""
+    if not name_or_path.endswith(".toml"):
+        return installed_pack(name_or_path)
+    path = Path(name_or_path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as e:
+        raise RulePackError(
+            "CONFIDE_RULE_PACK", f"cannot read {path.name}: {e.strerror or 'unreadable'}"
+        ) from None
+    return parse_pack(text, path.name, installed_pack)
