@@ -14,6 +14,7 @@ from confide import __version__
 from confide.cli.audit_commands import audit_app
 from confide.cli.disclose_commands import disclose_app
 from confide.cli.history_commands import history_command
+from confide.cli.notice_commands import notice_app
 from confide.cli.render import decision_as_dict, render_scene, render_store_scenes
 from confide.domain import ConfideError
 from confide.policy import decide
@@ -34,6 +35,7 @@ keys_app = typer.Typer(help="Manage the key-encryption keys.", no_args_is_help=T
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(disclose_app, name="disclose")
+app.add_typer(notice_app, name="notice")
 app.command("history")(history_command)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from confide.domain.validation import require_aware, require_id
+from confide.domain.validation import require_aware, require_id, require_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,9 +14,12 @@ class NoticeVersion:
 
     version: str
     effective_from: datetime
+    text: str | None = None  # what the client reads, in plain words (Markdown)
 
     def __post_init__(self) -> None:
         require_id(self.version, "notice.version")
+        if self.text is not None:
+            require_text(self.text, "notice.text", max_length=20_000)
         object.__setattr__(
             self, "effective_from", require_aware(self.effective_from, "notice.effective_from")
         )

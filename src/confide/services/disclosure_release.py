@@ -159,7 +159,7 @@ def _release(
             "nothing was disclosed"
         )
     entries = _entries(acting, request, decision.permitted)
-    cover = _cover(acting, request, decision, emergency=emergency)
+    cover = _cover(acting, request, decision, entries, emergency=emergency)
     return Released(decision, entries, build_package(cover, entries))
 
 
@@ -180,7 +180,12 @@ def _entries(
 
 
 def _cover(
-    acting: Acting, request: DisclosureRequest, decision: Decision, *, emergency: bool
+    acting: Acting,
+    request: DisclosureRequest,
+    decision: Decision,
+    entries: tuple[PackageEntry, ...],
+    *,
+    emergency: bool,
 ) -> PackageCover:
     pack = acting.deps.rules
     process = request.legal_process
@@ -211,8 +216,11 @@ def _cover(
             sorted(request.categories - decision.permitted, key=lambda c: c.sensitivity)
         ),
         records_period=request.records_period,
+        # 42 CFR 2.32: the notice goes with every disclosure of substance-use records.
         part2_notice=(
-            PART2_REDISCLOSURE_NOTICE if Category.SUBSTANCE_USE in decision.permitted else None
+            PART2_REDISCLOSURE_NOTICE
+            if any(e.category is Category.SUBSTANCE_USE for e in entries)
+            else None
         ),
         legal_process=legal,
     )

@@ -270,6 +270,8 @@ def flags_of(
     }
     if request.state is DisclosureState.SUBMITTED:
         flags.append("awaiting_approval")
+    if request.state is DisclosureState.APPROVED:
+        flags.append("approved_not_released")
     if rules.is_report_overdue(request, deps.rules, now):
         flags.append("report_overdue")
     elif deadline is not None and live:

@@ -90,7 +90,7 @@ class PracticeRepository:
     def add_notice_version(self, notice: NoticeVersion) -> None:
         self.c.execute(
             insert(t.notice_versions).values(
-                version=notice.version, effective_from=notice.effective_from
+                version=notice.version, effective_from=notice.effective_from, text=notice.text
             )
         )
 
@@ -155,7 +155,7 @@ class PracticeRepository:
             for r in self._rows(t.notice_acknowledgments, client_id)
         ]
         notices = [
-            NoticeVersion(r.version, r.effective_from)
+            NoticeVersion(r.version, r.effective_from, r.text)
             for r in self.c.execute(select(t.notice_versions))
         ]
         client = self.client(client_id)

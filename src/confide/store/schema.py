@@ -128,6 +128,8 @@ notice_versions = Table(
     metadata,
     Column("version", String(ID), primary_key=True),
     Column("effective_from", UtcDateTime(), nullable=False),
+    # What the client reads: the notice's plain-language text (no client data).
+    Column("text", Text(), nullable=True),
 )
 
 notice_acknowledgments = Table(

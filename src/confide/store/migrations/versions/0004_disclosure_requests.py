@@ -1,6 +1,6 @@
 """Exception disclosure requests (decision 0013): one row per request, its state and times;
 the justification and the order's details sealed. The application role may read, add and
-update requests, never delete them.
+update requests, never delete them. Notice versions gain their plain-language text.
 
 Revision ID: 0004
 Revises: 0003
@@ -71,9 +71,13 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"GRANT SELECT, INSERT, UPDATE ON disclosure_requests TO {APP_ROLE}")
+    with op.batch_alter_table("notice_versions") as batch:
+        batch.add_column(sa.Column("text", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notice_versions") as batch:
+        batch.drop_column("text")
     op.drop_index("ix_disclosure_requests_organisation_state", "disclosure_requests")
     op.drop_index("ix_disclosure_requests_client_id", "disclosure_requests")
     op.drop_table("disclosure_requests")
