@@ -252,6 +252,7 @@ class DisclosureRequest:
                 )
             object.__setattr__(self, "suspected_at", suspected)
         elif self.victim_kind is not None or self.suspected_at is not None:
+            field = "victim_kind" if self.victim_kind is not None else "suspected_at"
             raise InvalidValue(
-                "disclosure.victim_kind", "victim_kind and suspected_at are for abuse_neglect only"
+                f"disclosure.{field}", "victim_kind and suspected_at are for abuse_neglect only"
             )

@@ -59,7 +59,11 @@ class Requester:
 def check_opening(request: DisclosureRequest, requester: Requester, pack: RulePack) -> None:
     """Everything a new request must satisfy: who opens it, its recipient and its scope."""
     _check_requester(request, requester)
-    rule = pack.rule(request.ground, request.victim_kind)
+    _check_recipient(request, pack, pack.rule(request.ground, request.victim_kind))
+    check_scope(request)
+
+
+def _check_recipient(request: DisclosureRequest, pack: RulePack, rule: GroundRule) -> None:
     if request.recipient_kind not in rule.recipients:
         raise DisclosureRefused(
             "disclosure.recipient_kind",
@@ -67,7 +71,6 @@ def check_opening(request: DisclosureRequest, requester: Requester, pack: RulePa
             f"{_words(sorted(k.label for k in rule.recipients))} ({rule.cite})",
             allowed=sorted(k.value for k in rule.recipients),
         )
-    check_scope(request)
 
 
 def _check_requester(request: DisclosureRequest, requester: Requester) -> None:
@@ -99,12 +102,13 @@ def check_scope(request: DisclosureRequest) -> None:
     if Category.PSYCHOTHERAPY_NOTE in request.categories and ground is not (
         ExceptionGround.COURT_ORDER
     ):
-        # HIPAA 164.508(a)(2): psychotherapy notes need the client's own authorization; the
-        # limits of confidentiality for risk and abuse never reach them.
+        # A practice choice stricter than HIPAA (design §2): 164.508(a)(2)(ii) would let a
+        # serious threat reach psychotherapy notes, but what is needed to act on a risk or a
+        # suspicion is in the risk assessment and the record (minimum necessary, 164.502(b)).
         raise DisclosureRefused(
             "disclosure.categories",
-            f"psychotherapy notes are never part of a disclosure for {ground.label} (45 CFR "
-            "164.508(a)(2)); take them out",
+            f"psychotherapy notes are never part of a disclosure for {ground.label}: what is "
+            "needed to act is in the rest of the record (45 CFR 164.502(b)); take them out",
         )
     beyond = request.categories - MINIMUM_NECESSARY[ground]
     if beyond:
@@ -159,6 +163,8 @@ def _check_legal_process(request: DisclosureRequest) -> None:
 def submit(request: DisclosureRequest, by: Actor, at: datetime) -> DisclosureRequest:
     """The requester sends a draft for approval."""
     _require_state(request, {DisclosureState.DRAFT}, "submit")
+    if request.emergency:
+        raise DisclosureRefused("disclosure.emergency", "an emergency is reviewed, not submitted")
     if by.id != request.requested_by:
         raise DisclosureRefused("disclosure.requested_by", "only the requester submits a draft")
     check_scope(request)
@@ -187,8 +193,10 @@ def approve(
 ) -> DisclosureRequest:
     """A second person approves a submitted request."""
     _require_state(request, {DisclosureState.SUBMITTED}, "approve")
-    check_approver(request, approver, pack.rule(request.ground, request.victim_kind))
+    rule = pack.rule(request.ground, request.victim_kind)
+    check_approver(request, approver, rule)
     check_scope(request)
+    _check_recipient(request, pack, rule)
     return _next(request, state=DisclosureState.APPROVED, decided_by=approver.id, decided_at=at)
 
 
@@ -292,6 +300,8 @@ def break_the_glass(
             allowed=sorted(g.value for g in EMERGENCY_GROUNDS),
         )
     _require_state(request, {DisclosureState.DRAFT}, "break the glass on")
+    if request.emergency:
+        raise DisclosureRefused("disclosure.emergency", "the glass is already broken")
     check_opening(request, requester, pack)
     grant = BreakGlassGrant(
         id=f"{request.id}.btg",
@@ -419,8 +429,10 @@ def withhold_notification(
         raise DisclosureRefused(
             "notification.reason", "no order on file forbids telling the client; give another"
         )
-    if not isinstance(review_on, date) or not (
-        at.date() < review_on <= (at + LONGEST_WITHHOLDING).date()
+    if (
+        not isinstance(review_on, date)
+        or isinstance(review_on, datetime)
+        or not at.date() < review_on <= (at + LONGEST_WITHHOLDING).date()
     ):
         raise DisclosureRefused(
             "notification.review_on",

@@ -15,7 +15,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -141,13 +141,14 @@ class _Reader:
     def pack(self) -> RulePack:
         doc = self.doc
         self.unknown_keys(doc, _TOP_KEYS, "")
-        if doc.get("schema") != SCHEMA:
+        schema = doc.get("schema")
+        if type(schema) is not int or schema != SCHEMA:
             raise self.error("schema", f"must be {SCHEMA}")
         pack_id = self.text(doc, "id")
         if not _PACK_ID.fullmatch(pack_id):
             raise self.error("id", "lowercase letters, digits and hyphens, up to 40")
         checked = doc.get("checked")
-        if not isinstance(checked, date):
+        if not isinstance(checked, date) or isinstance(checked, datetime):
             raise self.error("checked", "a date (2026-11-28): when the facts were last checked")
         parent = self.parent(doc.get("extends"))
         sources = self.sources(parent)
@@ -172,8 +173,6 @@ class _Reader:
             raise self.error("extends", "the id of the pack this one builds on, e.g. us-federal")
         try:
             return self.parent_of(extends)
-        except RulePackError:
-            raise
         except (LookupError, OSError):
             raise self.error("extends", f"no rule pack {extends!r} is installed") from None
 
@@ -209,6 +208,11 @@ class _Reader:
             ground, kind = key
             table = raw.get(ground.value, {}) if kind is None else abuse.get(kind.value, {})
             inherited = None if parent is None else parent.grounds[key]
+            if kind is None and isinstance(table, dict) and "report_within_hours" in table:
+                raise self.error(
+                    f"{key_name(key)}.report_within_hours",
+                    "a reporting deadline applies to abuse or neglect reports only",
+                )
             out[key] = self.rule(key_name(key), table, inherited, cites)
         return out
 

@@ -23,15 +23,30 @@ def installed_packs() -> list[str]:
     )
 
 
-@cache
+class PackNotInstalled(RulePackError, LookupError):
+    """No shipped pack has that id."""
+
+
 def installed_pack(pack_id: str) -> RulePack:
     """A shipped pack by id, validated (and the packs it extends)."""
-    if pack_id not in installed_packs():
-        raise RulePackError(
+    try:
+        return _installed(pack_id)
+    except PackNotInstalled:
+        raise
+    except LookupError:
+        raise PackNotInstalled(
             "CONFIDE_RULE_PACK", f"no rule pack {pack_id!r} is installed", installed_packs()
-        )
+        ) from None
+
+
+@cache
+def _installed(pack_id: str) -> RulePack:
+    """A shipped pack; LookupError when there is none of that id (a pack's ``extends`` names
+    the key when it says so)."""
+    if pack_id not in installed_packs():
+        raise LookupError(pack_id)
     text = (resources.files("confide") / "rules" / f"{pack_id}.toml").read_text("utf-8")
-    return parse_pack(text, f"{pack_id}.toml", installed_pack)
+    return parse_pack(text, f"{pack_id}.toml", _installed)
 
 
 def load_rule_pack(name_or_path: str) -> RulePack:
@@ -45,4 +60,4 @@ def load_rule_pack(name_or_path: str) -> RulePack:
         raise RulePackError(
             "CONFIDE_RULE_PACK", f"cannot read {path.name}: {e.strerror or 'unreadable'}"
         ) from None
-    return parse_pack(text, path.name, installed_pack)
+    return parse_pack(text, path.name, _installed)
