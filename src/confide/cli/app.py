@@ -147,6 +147,12 @@ def demo(
         "[dim]Every decision above came from one pure function, confide.policy.decide, "
         "with no database and no clock.[/]"
     )
+    console.print(
+        "\nNext: the limits of confidentiality on the stored practice, e.g. "
+        "[bold]confide disclose rules[/] and [bold]confide notice show client-demo-001 --as "
+        "client-demo-001[/]; docs/privacy-officer-guide.md walks through each workflow.",
+        highlight=False,
+    )
 
 
 def main() -> None:
