@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from confide.domain import Actor, Category, InvalidValue, Organisation, Role
+from confide.domain import Actor, Category, InvalidValue, Organisation, Period, Role
 from confide.domain.disclosures import (
     DisclosureState,
     LegalProcess,
@@ -29,7 +29,7 @@ from confide.services.errors import NotFoundOrDenied
 from confide.services.rule_packs import installed_pack
 from confide.store import schema as t
 from confide.vault import IntegrityError
-from tests.integration.conftest import Practice, StepClock
+from tests.integration.conftest import T0, Practice, StepClock
 
 RISK = "Synthetic risk line: the client named a plan about the blue bicycle."
 DEMO = "Synthetic contact line: reachable at the green door."
@@ -397,3 +397,42 @@ def test_an_approval_lapses_and_a_second_disclosure_is_refused(deps: Deps, cast:
     clock.current += timedelta(days=31)
     with pytest.raises(DisclosureRefused, match="lapsed"):
         disclosures.disclose(deps, opened.id, by=p.clinician)
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        Period(T0 + timedelta(days=400)),  # starts in the future
+        Period(T0 - timedelta(days=400), T0 - timedelta(days=300)),  # ends before admission
+    ],
+    ids=["future", "before-admission"],
+)
+def test_dates_outside_the_record_are_refused_naming_the_field(
+    deps: Deps, cast: Cast, period: Period
+) -> None:
+    with pytest.raises(DisclosureRefused) as refused:
+        disclosures.open_request(deps, _warn(cast, records_period=period), by=cast.p.clinician)
+    assert refused.value.field == "disclosure.records_period"
+    assert _chain_rules(deps, cast.p.client)[-1][2] == "deny.disclosure.disclosure.records_period"
+
+
+def test_a_records_period_keeps_later_entries_out_of_the_package(deps: Deps, cast: Cast) -> None:
+    clock = deps.clock
+    assert isinstance(clock, StepClock)
+    cutoff = clock.now()
+    later = "Synthetic risk line written after the period."
+    records.write_record(
+        deps,
+        actor_id=cast.p.clinician,
+        client_id=cast.p.client,
+        category=Category.RISK_ASSESSMENT,
+        text=later,
+    )
+    ask = _warn(cast, records_period=Period(T0, cutoff))
+    opened = disclosures.open_request(deps, ask, by=cast.p.clinician)
+    disclosures.submit_request(deps, opened.id, by=cast.p.clinician)
+    disclosures.approve_request(deps, opened.id, by=cast.supervisor)
+    _, package = disclosures.disclose(deps, opened.id, by=cast.p.clinician)
+    text = _pdf_text(package.pdf)
+    assert RISK in text
+    assert later not in text

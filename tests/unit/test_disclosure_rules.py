@@ -34,6 +34,7 @@ from confide.policy import MINIMUM_NECESSARY
 from confide.policy.disclosure_rules import (
     DISCLOSURE_WINDOW,
     DisclosureRefused,
+    OnFile,
     Requester,
     approve,
     approved_fact,
@@ -42,6 +43,7 @@ from confide.policy.disclosure_rules import (
     check_disclosable,
     check_emergency_disclosable,
     check_opening,
+    check_recipient_on_file,
     check_scope,
     emergency_grant,
     is_notification_review_due,
@@ -254,7 +256,7 @@ def test_an_approved_request_is_disclosed_within_its_window() -> None:
 
 
 def test_the_client_is_told_of_a_disclosure() -> None:
-    request = notify_client(disclosed(), NOTIFIED)
+    request = notify_client(disclosed(), PRIVACY, NOTIFIED)
 
     assert request.state is DisclosureState.CLIENT_NOTIFIED
     assert request.notified_at == NOTIFIED
@@ -275,7 +277,7 @@ def test_a_submitted_request_is_rejected_with_a_reason() -> None:
 def test_the_requester_withdraws_a_request_not_yet_decided(state: DisclosureState) -> None:
     before = draft() if state is DisclosureState.DRAFT else submitted()
 
-    request = withdraw(before, CLINICIAN, DECIDED)
+    request = withdraw(before, CLINICIAN, DECIDED, FEDERAL)
 
     assert request.state is DisclosureState.WITHDRAWN
     assert request.decided_by == CLIN_A
@@ -283,7 +285,7 @@ def test_the_requester_withdraws_a_request_not_yet_decided(state: DisclosureStat
 
 
 def test_the_privacy_officer_withdraws_another_persons_request() -> None:
-    request = withdraw(submitted(), PRIVACY, DECIDED)
+    request = withdraw(submitted(), PRIVACY, DECIDED, FEDERAL)
 
     assert request.state is DisclosureState.WITHDRAWN
     assert request.decided_by == PRIVACY_A
@@ -295,7 +297,7 @@ def test_notice_may_be_withheld_for_a_while_and_the_client_told_later() -> None:
     withheld = withhold_notification(
         disclosed(), SUPERVISOR, DISCLOSED, WithholdReason.RISK_TO_CLIENT, review_on
     )
-    told = notify_client(withheld, NOTIFIED)
+    told = notify_client(withheld, PRIVACY, NOTIFIED)
 
     assert withheld.state is DisclosureState.NOTIFICATION_WITHHELD
     assert withheld.withheld_reason is WithholdReason.RISK_TO_CLIENT
@@ -364,7 +366,7 @@ def test_an_emergency_is_disclosed_at_once_by_its_clinician_and_reviewed_after()
     assert reviewed.review_outcome is ReviewOutcome.UPHELD
     assert reviewed.review_note == "synthetic note"
     assert reviewed.revision == 4
-    assert notify_client(reviewed, NOTIFIED).state is DisclosureState.CLIENT_NOTIFIED
+    assert notify_client(reviewed, PRIVACY, NOTIFIED).state is DisclosureState.CLIENT_NOTIFIED
 
 
 def test_every_transition_increments_the_revision_by_one() -> None:
@@ -377,7 +379,7 @@ def test_every_transition_increments_the_revision_by_one() -> None:
             steps[-1], PRIVACY, DISCLOSED, WithholdReason.RISK_TO_CLIENT, date(2026, 3, 1)
         )
     )
-    steps.append(notify_client(steps[-1], NOTIFIED))
+    steps.append(notify_client(steps[-1], PRIVACY, NOTIFIED))
 
     assert [s.revision for s in steps] == [1, 2, 3, 4, 5, 6]
 
@@ -416,7 +418,7 @@ def test_only_a_submitted_request_is_rejected(state: DisclosureState) -> None:
 
 @pytest.mark.parametrize("state", _others(*OPEN_STATES))
 def test_a_decided_request_cannot_be_withdrawn(state: DisclosureState) -> None:
-    error = refusal(withdraw, in_state(state), CLINICIAN, DECIDED)
+    error = refusal(withdraw, in_state(state), CLINICIAN, DECIDED, FEDERAL)
 
     assert error.field == "disclosure.state"
     assert set(error.allowed) == {"draft", "submitted"}
@@ -434,7 +436,7 @@ def test_only_an_approved_request_is_disclosed(state: DisclosureState) -> None:
     "state", _others(DisclosureState.DISCLOSED, DisclosureState.NOTIFICATION_WITHHELD)
 )
 def test_the_client_is_told_only_of_a_disclosure_made(state: DisclosureState) -> None:
-    assert refusal(notify_client, in_state(state), NOTIFIED).field == "disclosure.state"
+    assert refusal(notify_client, in_state(state), PRIVACY, NOTIFIED).field == "disclosure.state"
 
 
 @pytest.mark.parametrize(
@@ -593,7 +595,7 @@ def test_a_rejection_needs_a_reason(reason: str) -> None:
 
 @pytest.mark.parametrize("by", [OTHER_CLINICIAN, SUPERVISOR, STAFF])
 def test_only_the_requester_or_the_privacy_officer_withdraws(by: Actor) -> None:
-    assert refusal(withdraw, submitted(), by, DECIDED).field == "withdrawal.by"
+    assert refusal(withdraw, submitted(), by, DECIDED, FEDERAL).field == "withdrawal.by"
 
 
 def test_the_clinician_who_broke_the_glass_cannot_review_it() -> None:
@@ -1172,7 +1174,7 @@ def test_a_withholding_is_due_for_review_on_its_date() -> None:
     assert not is_notification_review_due(withheld, day_before)
     assert is_notification_review_due(withheld, on_the_day)
     assert is_notification_review_due(withheld, on_the_day + timedelta(days=3))
-    assert not is_notification_review_due(notify_client(withheld, on_the_day), on_the_day)
+    assert not is_notification_review_due(notify_client(withheld, PRIVACY, on_the_day), on_the_day)
     assert not is_notification_review_due(disclosed(), on_the_day)
 
 
@@ -1334,3 +1336,41 @@ def test_approval_checks_the_recipient_against_the_rules_in_force_then() -> None
     with pytest.raises(DisclosureRefused) as error:
         approve(warning, SUPERVISOR, DECIDED, TEXAS)
     assert error.value.field == "disclosure.recipient_kind"
+
+
+def test_only_the_reporter_withdraws_a_mandated_report() -> None:
+    report = submitted(draft(ABUSE))
+    error = refusal(withdraw, report, PRIVACY, DECIDED, CALIFORNIA)
+    assert error.field == "withdrawal.by"
+    assert "11166" in error.problem
+    assert withdraw(report, PRIVACY, DECIDED, FEDERAL).state is DisclosureState.WITHDRAWN
+    assert withdraw(report, CLINICIAN, DECIDED, CALIFORNIA).state is DisclosureState.WITHDRAWN
+
+
+def test_an_uninvolved_clinician_cannot_record_the_client_told() -> None:
+    assert refusal(notify_client, disclosed(), OTHER_CLINICIAN, NOTIFIED).field == (
+        "notification.by"
+    )
+    withheld = withhold_notification(
+        disclosed(), PRIVACY, NOTIFIED, WithholdReason.RISK_TO_OTHERS, date(2026, 4, 1)
+    )
+    assert refusal(notify_client, withheld, CLINICIAN, NOTIFIED).field == "notification.by"
+
+
+def test_an_account_put_on_file_after_the_request_cannot_approve_it() -> None:
+    fresh = OnFile(added_at=OPENED + timedelta(minutes=5), added_by=PRIVACY_A)
+    error = refusal(approve, submitted(), SUPERVISOR, DECIDED, FEDERAL, fresh)
+    assert error.field == "approval.approver_id"
+    earlier = OnFile(added_at=OPENED - timedelta(days=30), added_by=PRIVACY_A)
+    assert approve(submitted(), SUPERVISOR, DECIDED, FEDERAL, earlier).state is (
+        DisclosureState.APPROVED
+    )
+
+
+def test_a_recipient_must_be_on_file_as_one_outside_the_practice() -> None:
+    request = draft()
+    for recipient in (None, CLINICIAN, Actor("rcpt-inside", Role.RECIPIENT, HOME)):
+        error = refusal(check_recipient_on_file, request, recipient, HOME)
+        assert error.field == "disclosure.recipient_id"
+    check_recipient_on_file(request, Actor("rcpt-police", Role.RECIPIENT, "police-org"), HOME)
+    check_recipient_on_file(request, Actor("rcpt-person", Role.RECIPIENT), HOME)

@@ -141,7 +141,10 @@ def open_command(  # noqa: PLR0917 - typer: one option per field
             forbids_telling_client=forbids_telling_client,
         )
     start = _moment(records_from, "--records-from")
-    period = None if start is None else Period(start, _moment(records_until, "--records-until"))
+    until = _moment(records_until, "--records-until")
+    if until is not None and start is None:
+        raise InvalidValue("--records-until", "give --records-from too: the period's start")
+    period = None if start is None else Period(start, until, name="disclosure.records_period")
     ask = disclosures.DisclosureAsk(
         client_id=client,
         ground=ground,
@@ -360,7 +363,10 @@ def _write(out: Path, request: DisclosureRequest, package: DisclosurePackage) ->
     pdf = out / f"{request.id}.pdf"
     fhir = out / f"{request.id}.fhir.json"
     for path, data in ((pdf, package.pdf), (fhir, package.fhir_json)):
-        path.write_bytes(data)
+        # Owner-only from the first byte: created with 0600, never widened by the umask.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
         path.chmod(0o600)
     Console().print(
         f"Wrote {pdf} (sha256 {package.pdf_sha256[:16]}…) and {fhir} "

@@ -34,7 +34,7 @@ from confide.domain.limits import Approval, BreakGlassGrant, ExceptionDisclosure
 from confide.domain.period import Period
 from confide.domain.validation import require_text
 from confide.policy.minimum_necessary import MINIMUM_NECESSARY
-from confide.policy.rule_packs import GroundRule, RulePack
+from confide.policy.rule_packs import Duty, GroundRule, RulePack
 
 # How long after approval the package may be produced; after that, approve again.
 DISCLOSURE_WINDOW = timedelta(days=30)
@@ -61,6 +61,38 @@ def check_opening(request: DisclosureRequest, requester: Requester, pack: RulePa
     _check_requester(request, requester)
     _check_recipient(request, pack, pack.rule(request.ground, request.victim_kind))
     check_scope(request)
+
+
+def check_recipient_on_file(
+    request: DisclosureRequest, recipient: Actor | None, practice_id: str
+) -> None:
+    """The recipient is a person on file as a recipient, outside the client's practice (at an
+    agency, a court, the police, or a private person such as someone threatened): an exception
+    disclosure leaves the practice, and never to another client or a colleague."""
+    if (
+        recipient is None
+        or recipient.role is not Role.RECIPIENT
+        or recipient.organisation_id == practice_id
+    ):
+        raise DisclosureRefused(
+            "disclosure.recipient_id",
+            "name a recipient on file: a person with the recipient role outside the practice "
+            "(at an agency, a court or the police, or a private person); ask the privacy "
+            "officer to add them",
+        )
+
+
+def check_records_period(request: DisclosureRequest, record_began: datetime, now: datetime) -> None:
+    """The records period, if any, overlaps the client's record: from admission to now."""
+    period = request.records_period
+    if period is None:
+        return
+    if period.start > now or (period.end is not None and period.end <= record_began):
+        raise DisclosureRefused(
+            "disclosure.records_period",
+            f"the client's record runs from {record_began:%Y-%m-%d} to today; give dates that "
+            "overlap it, or leave the period out",
+        )
 
 
 def _check_recipient(request: DisclosureRequest, pack: RulePack, rule: GroundRule) -> None:
@@ -171,8 +203,25 @@ def submit(request: DisclosureRequest, by: Actor, at: datetime) -> DisclosureReq
     return _next(request, state=DisclosureState.SUBMITTED, submitted_at=at)
 
 
-def check_approver(request: DisclosureRequest, approver: Actor, rule: GroundRule) -> None:
-    """A second person, of a role the rule pack names for the ground."""
+@dataclass(frozen=True, slots=True)
+class OnFile:
+    """When and by whom a person was put on file (None when not recorded)."""
+
+    added_at: datetime | None = None
+    added_by: str | None = None
+
+
+def check_approver(
+    request: DisclosureRequest, approver: Actor, rule: GroundRule, on_file: OnFile = OnFile()
+) -> None:
+    """A second person, of a role the rule pack names for the ground, who was on file before
+    the request was opened: an account made for the occasion is not a second person."""
+    if on_file.added_at is not None and on_file.added_at > request.opened_at:
+        raise DisclosureRefused(
+            "approval.approver_id",
+            "the approver was put on file after the request was opened; ask a colleague who "
+            "was already on file",
+        )
     if approver.id == request.requested_by:
         raise DisclosureRefused(
             "approval.approver_id",
@@ -189,12 +238,16 @@ def check_approver(request: DisclosureRequest, approver: Actor, rule: GroundRule
 
 
 def approve(
-    request: DisclosureRequest, approver: Actor, at: datetime, pack: RulePack
+    request: DisclosureRequest,
+    approver: Actor,
+    at: datetime,
+    pack: RulePack,
+    on_file: OnFile = OnFile(),
 ) -> DisclosureRequest:
     """A second person approves a submitted request."""
     _require_state(request, {DisclosureState.SUBMITTED}, "approve")
     rule = pack.rule(request.ground, request.victim_kind)
-    check_approver(request, approver, rule)
+    check_approver(request, approver, rule, on_file)
     check_scope(request)
     _check_recipient(request, pack, rule)
     return _next(request, state=DisclosureState.APPROVED, decided_by=approver.id, decided_at=at)
@@ -216,12 +269,25 @@ def reject(
     )
 
 
-def withdraw(request: DisclosureRequest, by: Actor, at: datetime) -> DisclosureRequest:
-    """The requester (or the privacy officer) withdraws a request not yet decided."""
+def withdraw(
+    request: DisclosureRequest, by: Actor, at: datetime, pack: RulePack
+) -> DisclosureRequest:
+    """The requester (or the privacy officer) withdraws a request not yet decided; a mandated
+    report only its reporter, whose legal duty it is."""
     _require_state(request, OPEN_STATES, "withdraw")
     if by.id != request.requested_by and by.role is not Role.PRIVACY_OFFICER:
         raise DisclosureRefused(
             "withdrawal.by", "only the requester or the privacy officer withdraws a request"
+        )
+    rule = pack.rule(request.ground, request.victim_kind)
+    if (
+        request.ground is ExceptionGround.ABUSE_NEGLECT
+        and rule.duty is Duty.MANDATORY
+        and by.id != request.requested_by
+    ):
+        raise DisclosureRefused(
+            "withdrawal.by",
+            f"a mandated report is its reporter's own duty ({rule.cite}); only they withdraw it",
         )
     return _next(request, state=DisclosureState.WITHDRAWN, decided_by=by.id, decided_at=at)
 
@@ -376,6 +442,7 @@ def review_emergency(
     *,
     outcome: ReviewOutcome,
     note: str,
+    on_file: OnFile = OnFile(),
 ) -> DisclosureRequest:
     """A second person reviews an emergency disclosure after the fact."""
     if not request.emergency:
@@ -384,7 +451,7 @@ def review_emergency(
         raise DisclosureRefused("review", "this emergency disclosure was already reviewed")
     if request.state not in AFTER_DISCLOSURE:
         raise DisclosureRefused("disclosure.state", "nothing was disclosed yet to review")
-    check_approver(request, reviewer, pack.rule(request.ground, request.victim_kind))
+    check_approver(request, reviewer, pack.rule(request.ground, request.victim_kind), on_file)
     return _next(
         request,
         reviewed_by=reviewer.id,
@@ -394,11 +461,20 @@ def review_emergency(
     )
 
 
-def notify_client(request: DisclosureRequest, at: datetime) -> DisclosureRequest:
-    """The client was told what was disclosed, to whom and why."""
+def notify_client(request: DisclosureRequest, by: Actor, at: datetime) -> DisclosureRequest:
+    """The client was told what was disclosed, to whom and why: recorded by the requester or
+    a supervisor or privacy officer; after a decision to withhold, only by the latter."""
     _require_state(
         request, {DisclosureState.DISCLOSED, DisclosureState.NOTIFICATION_WITHHELD}, "notify on"
     )
+    oversight = by.role in {Role.PRIVACY_OFFICER, Role.SUPERVISOR}
+    withheld = request.state is DisclosureState.NOTIFICATION_WITHHELD
+    if not oversight and (withheld or by.id != request.requested_by):
+        raise DisclosureRefused(
+            "notification.by",
+            "the requester, a supervisor or the privacy officer records that the client was "
+            "told; after a decision to withhold, a supervisor or the privacy officer",
+        )
     return _next(
         request,
         state=DisclosureState.CLIENT_NOTIFIED,

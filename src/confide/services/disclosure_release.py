@@ -75,6 +75,8 @@ def release_emergency(
     )
     decision = decide(ask, facts, acting.deps.policy)
     released = _release(acting, request, decision, emergency=True)
+    # The clinician's own access to assemble the package: in the access history, not in the
+    # accounting (the disclosure there is the one to the recipient, below).
     acting.deps.access_log.append(
         acting.c,
         AccessEvent(
@@ -82,11 +84,12 @@ def release_emergency(
             ask.request_id or new_id("req"),
             acting.actor.id,
             request.client_id,
-            "read",
+            "disclosure_package",
             Purpose.BTG,
             ask.categories,
             decision.effect.value,
             decision.rule_id.value,
+            record_id=request.id,
             permitted=decision.permitted,
             record_ids=tuple(e.record_id for e in released.entries),
             reasons=tuple(f"{o.category.value}={o.rule_id.value}" for o in decision.outcomes),
@@ -166,12 +169,13 @@ def _release(
 def _entries(
     acting: Acting, request: DisclosureRequest, permitted: frozenset[Category]
 ) -> tuple[PackageEntry, ...]:
-    """The latest version of each permitted record dated within the records period."""
+    """The latest version of each permitted record dated within the records period (a
+    record's date is when it was first written; a later correction does not move it in)."""
     key = client_key(acting.c, request.client_id)
     period = request.records_period
     out = []
     for v in RecordsRepository(acting.c).latest(request.client_id, permitted):
-        if period is not None and not period.contains(v.recorded_at):
+        if period is not None and not period.contains(v.created_at or v.recorded_at):
             continue
         binding = RecordBinding(v.client_id, v.record_id, v.category.value, v.version)
         text = acting.deps.vault.open(key, v.ciphertext, binding).decode()

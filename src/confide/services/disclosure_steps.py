@@ -8,6 +8,7 @@ which may quote what someone typed), committed, then raised.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from sqlalchemy import Connection
 
 from confide.domain import Actor, Client, InvalidValue, Role
 from confide.domain.disclosures import DisclosureRequest
+from confide.domain.validation import require_id
 from confide.policy import disclosure_rules as rules
 from confide.policy.minimum_necessary import GROUND_PURPOSE
 from confide.services.deps import Deps, new_id
@@ -27,14 +29,16 @@ from confide.store.disclosures_repository import (
     DETAILS_CATEGORY,
     DisclosuresRepository,
     StoredRequest,
+    TamperedRequest,
     details_of,
     request_of,
 )
 from confide.store.keys_repository import KeysRepository
 from confide.store.practice_repository import PracticeRepository
-from confide.vault import RecordBinding, WrappedDataKey
+from confide.vault import IntegrityError, RecordBinding, WrappedDataKey
 
 T = TypeVar("T")
+security_log = logging.getLogger("confide.security")
 PRACTICE_ROLES = frozenset({Role.CLINICIAN, Role.SUPERVISOR, Role.PRIVACY_OFFICER})
 OVERSIGHT_ROLES = frozenset({Role.SUPERVISOR, Role.PRIVACY_OFFICER})
 
@@ -80,6 +84,24 @@ class Acting:
         same = self.actor.organisation_id == self.client.organisation_id
         return rules.Requester(self.actor, treats, same)
 
+    def on_file(self) -> rules.OnFile:
+        """When and by whom the actor was put on file."""
+        added_at, added_by = PracticeRepository(self.c).added(self.actor.id)
+        return rules.OnFile(added_at, added_by)
+
+    def check_recipient(self, request: DisclosureRequest) -> None:
+        """Refuse (audited) a recipient who is not on file as one, outside the practice."""
+        recipient = PracticeRepository(self.c).actor(request.recipient_id)
+        self.refused(
+            lambda: rules.check_recipient_on_file(request, recipient, self.client.organisation_id),
+            request,
+        )
+
+    def check_records_period(self, request: DisclosureRequest) -> None:
+        """Refuse (audited) a records period outside the client's record."""
+        began = PracticeRepository(self.c).client_since(self.client.id) or self.now
+        self.refused(lambda: rules.check_records_period(request, began, self.now), request)
+
     def log_step(self, request: DisclosureRequest) -> None:
         """The step on the client's chain: who, which request, its new state (codes only)."""
         self.deps.access_log.append(
@@ -120,6 +142,9 @@ class Acting:
 def begin_acting(deps: Deps, c: Connection, client_id: str, by: str, action: str) -> Acting:
     """The actor works in the client's practice, in a role that acts on disclosures; otherwise
     the same refusal as for a client that does not exist, audited."""
+    # Ids first: only an id may go into the append-only log, never words typed by mistake.
+    require_id(client_id, "client_id")
+    require_id(by, "by")
     practice = PracticeRepository(c)
     actor = practice.actor(by)
     client = practice.client(client_id)
@@ -148,6 +173,8 @@ def load_request(
     deps: Deps, c: Connection, request_id: str, by: str, action: str
 ) -> tuple[Acting, StoredRequest, DisclosureRequest]:
     """A stored request, for someone of its client's practice; opened."""
+    require_id(request_id, "request_id")
+    require_id(by, "by")
     stored = DisclosuresRepository(c).get(request_id)
     if stored is None:
         log_event(
@@ -162,8 +189,41 @@ def load_request(
         )
         refuse(c)
     acting = begin_acting(deps, c, stored.client_id, by, action)
-    key = client_key(c, stored.client_id)
-    return acting, stored, request_of(stored, open_details(deps, key, stored))
+    key = KeysRepository(c).get(stored.client_id)
+    if key is None or key.is_erased:
+        log_event(
+            deps,
+            c,
+            at=acting.now,
+            by=by,
+            client_id=stored.client_id,
+            action=action,
+            effect="deny",
+            rule="vault.key_erased",
+        )
+        c.commit()
+        raise Conflict("this client's data key was erased; nothing of their record can be used")
+    try:
+        request = request_of(stored, open_details(deps, key, stored))
+        recorded = DisclosuresRepository(c).last_step_revision(stored.client_id, request_id)
+        if recorded != stored.revision:
+            raise TamperedRequest(f"disclosure {request_id}: not the revision the log recorded")
+    except (TamperedRequest, IntegrityError):
+        # A security event: the row was changed or restored behind confide's back.
+        security_log.error("disclosure request %s failed its integrity check", request_id)
+        log_event(
+            deps,
+            c,
+            at=acting.now,
+            by=by,
+            client_id=stored.client_id,
+            action=action,
+            effect="deny",
+            rule="security.disclosure_integrity",
+        )
+        c.commit()
+        raise IntegrityError(f"disclosure {request_id}") from None
+    return acting, stored, request
 
 
 def run_step(
@@ -171,12 +231,12 @@ def run_step(
     request_id: str,
     by: str,
     action: str,
-    step: Callable[[DisclosureRequest, Actor, datetime], DisclosureRequest],
+    step: Callable[[DisclosureRequest, Acting], DisclosureRequest],
 ) -> DisclosureRequest:
     """Load, apply one rule of the workflow, save and audit, in one transaction."""
     with deps.engine.begin() as c:
         acting, stored, request = load_request(deps, c, request_id, by, action)
-        new = acting.refused(lambda: step(request, acting.actor, acting.now), request)
+        new = acting.refused(lambda: step(request, acting), request)
         acting.save(new, stored)
         acting.log_step(new)
     return new
@@ -185,7 +245,7 @@ def run_step(
 def client_key(c: Connection, client_id: str) -> WrappedDataKey:
     """The client's data key; an erased client's requests can no longer be used."""
     key = KeysRepository(c).get(client_id)
-    if key is None:
+    if key is None or key.is_erased:
         raise Conflict("this client's data key was erased; nothing of their record can be used")
     return key
 

@@ -32,6 +32,7 @@ from confide.domain.disclosures import (
     ReviewOutcome,
     WithholdReason,
 )
+from confide.domain.validation import require_id
 from confide.policy import disclosure_rules as rules
 from confide.services.deps import Deps, new_id
 from confide.services.disclosure_package import DisclosurePackage
@@ -40,12 +41,10 @@ from confide.services.disclosure_steps import (
     OVERSIGHT_ROLES,
     begin_acting,
     load_request,
-    open_details,
     run_step,
 )
 from confide.services.events import log_event, refuse
-from confide.store.disclosures_repository import DisclosuresRepository, request_of
-from confide.store.keys_repository import KeysRepository
+from confide.store.disclosures_repository import DisclosuresRepository, request_codes_of
 from confide.store.practice_repository import PracticeRepository
 
 E = TypeVar("E", ReviewOutcome, WithholdReason)
@@ -84,6 +83,8 @@ def open_request(deps: Deps, ask: DisclosureAsk, *, by: str) -> DisclosureReques
         request = acting.refused(lambda: _new(ask, by, acting.now))
         requester = acting.requester()
         acting.refused(lambda: rules.check_opening(request, requester, deps.rules), request)
+        acting.check_recipient(request)
+        acting.check_records_period(request)
         acting.add(request)
         acting.log_step(request)
     return request
@@ -97,6 +98,8 @@ def break_the_glass(
     with deps.engine.begin() as c:
         acting = begin_acting(deps, c, ask.client_id, by, "disclosure_break_glass")
         draft = acting.refused(lambda: _new(ask, by, acting.now))
+        acting.check_recipient(draft)
+        acting.check_records_period(draft)
         requester = acting.requester()
         emergency, grant = acting.refused(
             lambda: rules.break_the_glass(draft, requester, acting.now, deps.rules), draft
@@ -112,7 +115,9 @@ def break_the_glass(
 
 def submit_request(deps: Deps, request_id: str, *, by: str) -> DisclosureRequest:
     """Send a draft for a second person's approval."""
-    return run_step(deps, request_id, by, "disclosure_submit", rules.submit)
+    return run_step(
+        deps, request_id, by, "disclosure_submit", lambda r, a: rules.submit(r, a.actor, a.now)
+    )
 
 
 def approve_request(deps: Deps, request_id: str, *, by: str) -> DisclosureRequest:
@@ -122,7 +127,7 @@ def approve_request(deps: Deps, request_id: str, *, by: str) -> DisclosureReques
         request_id,
         by,
         "disclosure_approve",
-        lambda r, a, t: rules.approve(r, a, t, deps.rules),
+        lambda r, a: rules.approve(r, a.actor, a.now, deps.rules, a.on_file()),
     )
 
 
@@ -133,13 +138,19 @@ def reject_request(deps: Deps, request_id: str, *, by: str, reason: str) -> Disc
         request_id,
         by,
         "disclosure_reject",
-        lambda r, a, t: rules.reject(r, a, t, deps.rules, reason),
+        lambda r, a: rules.reject(r, a.actor, a.now, deps.rules, reason),
     )
 
 
 def withdraw_request(deps: Deps, request_id: str, *, by: str) -> DisclosureRequest:
     """The requester or the privacy officer withdraws a request not yet decided."""
-    return run_step(deps, request_id, by, "disclosure_withdraw", rules.withdraw)
+    return run_step(
+        deps,
+        request_id,
+        by,
+        "disclosure_withdraw",
+        lambda r, a: rules.withdraw(r, a.actor, a.now, deps.rules),
+    )
 
 
 def review_emergency(
@@ -151,8 +162,14 @@ def review_emergency(
         request_id,
         by,
         "disclosure_review",
-        lambda r, a, t: rules.review_emergency(
-            r, a, t, deps.rules, outcome=_code(ReviewOutcome, outcome, "review.outcome"), note=note
+        lambda r, a: rules.review_emergency(
+            r,
+            a.actor,
+            a.now,
+            deps.rules,
+            outcome=_code(ReviewOutcome, outcome, "review.outcome"),
+            note=note,
+            on_file=a.on_file(),
         ),
     )
 
@@ -164,7 +181,7 @@ def record_client_told(deps: Deps, request_id: str, *, by: str) -> DisclosureReq
         request_id,
         by,
         "disclosure_client_told",
-        lambda r, _a, t: rules.notify_client(r, t),
+        lambda r, a: rules.notify_client(r, a.actor, a.now),
     )
 
 
@@ -177,8 +194,8 @@ def withhold_notice(
         request_id,
         by,
         "disclosure_notice_withheld",
-        lambda r, a, t: rules.withhold_notification(
-            r, a, t, _code(WithholdReason, reason, "notification.reason"), review_on
+        lambda r, a: rules.withhold_notification(
+            r, a.actor, a.now, _code(WithholdReason, reason, "notification.reason"), review_on
         ),
     )
 
@@ -228,7 +245,9 @@ def view_request(deps: Deps, request_id: str, *, by: str) -> DisclosureRequest:
 
 def work_queue(deps: Deps, *, by: str) -> list[QueueItem]:
     """What the practice's supervisors and privacy officer must act on: approvals, reports and
-    their deadlines, emergency reviews, and clients not yet told."""
+    their deadlines, emergency reviews, and clients not yet told. Items carry codes, ids and
+    times; the sealed words read "(sealed)" (``view_request`` opens one, logged)."""
+    require_id(by, "by")
     with deps.engine.begin() as c:
         actor = PracticeRepository(c).actor(by)
         now = deps.clock.now()
@@ -246,12 +265,10 @@ def work_queue(deps: Deps, *, by: str) -> list[QueueItem]:
         if actor is None or not allowed or actor.organisation_id is None:
             refuse(c)
         items = []
-        keys = KeysRepository(c)
+        # Codes, ids and times only: the queue opens no sealed words, so it reads nothing of
+        # any client's record (and works for a client whose key was erased).
         for stored in DisclosuresRepository(c).of_practice(actor.organisation_id):
-            key = keys.get(stored.client_id)
-            if key is None:
-                continue  # erased: nothing of it can be shown
-            request = request_of(stored, open_details(deps, key, stored))
+            request = request_codes_of(stored)
             flags, deadline = flags_of(deps, request, now)
             if flags:
                 items.append(QueueItem(request, flags, deadline))

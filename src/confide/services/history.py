@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Row, select
 
 from confide.audit.entries import AuditEntry, verify_chain
 from confide.domain import Actor, Category, Client, Purpose, Role, RuleId
+from confide.domain.disclosures import DisclosureState
 from confide.domain.errors import InvalidValue
 from confide.domain.validation import (
     parse_code,
@@ -119,6 +120,19 @@ _ACTION_WORDS: Mapping[str, str] = MappingProxyType(
         "erase_client": "erased the client's data key",
         "export_pdf": "exported the access history as a PDF",
         "export_fhir": "exported the access history as FHIR AuditEvents",
+        "notice_status": "looked at the notice and its acknowledgment",
+        "disclosure_open": "opened a disclosure without consent",
+        "disclosure_submit": "submitted a disclosure for approval",
+        "disclosure_approve": "approved a disclosure",
+        "disclosure_reject": "rejected a disclosure",
+        "disclosure_withdraw": "withdrew a disclosure",
+        "disclosure_disclose": "released a disclosure",
+        "disclosure_break_glass": "disclosed in an emergency (break-the-glass)",
+        "disclosure_package": "read the record to assemble an emergency disclosure",
+        "disclosure_review": "reviewed an emergency disclosure",
+        "disclosure_client_told": "recorded that you were told of a disclosure",
+        "disclosure_notice_withheld": "recorded why you are not told of a disclosure yet",
+        "disclosure_view": "looked at a disclosure request",
     }
 )
 
@@ -285,14 +299,34 @@ def access_history(
         chain = _chain(c, client_id)
         people = _people(c, {e.actor_id for e in chain})
         newest_first = sorted(chain, key=lambda e: (e.at, e.seq), reverse=True)
+        untold = _untold_disclosures(c, client_id) if by == client_id else frozenset()
         entries = tuple(
             _history_entry(e, client_id, by, people)
             for e in newest_first
-            if since is None or e.at >= since
+            if (since is None or e.at >= since) and not _is_untold(e, untold)
         )
         intact = _intact(client_id, chain)
         _log_view(deps, c, at=now, client_id=client_id, by=by, action=HISTORY_ACTION, rule=rule)
     return AccessHistory(client_id, now, since, entries, intact)
+
+
+def _untold_disclosures(c: Connection, client_id: str) -> frozenset[str]:
+    """The client's exception disclosures they have not been told of yet (decision 0013)."""
+    rows = c.execute(
+        select(t.disclosure_requests.c.id).where(
+            t.disclosure_requests.c.client_id == client_id,
+            t.disclosure_requests.c.state != DisclosureState.CLIENT_NOTIFIED.value,
+        )
+    )
+    return frozenset(r.id for r in rows)
+
+
+def _is_untold(e: AuditEntry, untold: frozenset[str]) -> bool:
+    # A report being prepared, or a disclosure the client is not yet to be told of (a recorded
+    # risk to them or others, or an order), stays out of the client's own view of the history
+    # until they are told; the privacy officer sees it. The accounting of disclosures still
+    # lists the disclosure itself (45 CFR 164.528), unless an agency's suspension covers it.
+    return e.record_id in untold and (e.action == "disclose" or e.action.startswith("disclosure_"))
 
 
 def _history_entry(

@@ -94,7 +94,9 @@ def add_actor(deps: Deps, actor: Actor, *, by: str) -> None:
             )
         if repo.is_recipient(actor.id):
             raise Conflict(f"an organisation or person with id {actor.id} is already on file")
-        repo.add_actor(actor)
+        # Who put whom on file, and when: an approver must not be someone the requester added
+        # for the purpose (decision 0013).
+        repo.add_actor(actor, added_at=now, added_by=by)
 
 
 def create_client(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
@@ -51,12 +51,15 @@ class StoredRequest:
 
 
 def details_of(request: DisclosureRequest) -> bytes:
-    """The words of a request that may hold clinical facts, as bytes to seal."""
+    """What is sealed: the words of a request that may hold clinical facts, and a snapshot of
+    every column that carries a decision (state, scope, recipient, who decided), so a column
+    changed in the database without the client's key no longer matches its seal."""
     process = request.legal_process
     doc: dict[str, Any] = {
         "justification": request.justification,
         "decision_note": request.decision_note,
         "review_note": request.review_note,
+        "columns": _snapshot(request),
     }
     if process is not None:
         doc["legal_process"] = {
@@ -102,6 +105,27 @@ class DisclosuresRepository:
         ).first()
         return None if row is None else StoredRequest(row, bytes(row.sealed_details))
 
+    def last_step_revision(self, client_id: str, request_id: str) -> int | None:
+        """The revision the client's audit chain last recorded for the request: a row restored
+        from an older copy, sealed details and all, no longer matches it."""
+        e = t.audit_entries.c
+        reasons = self.c.execute(
+            select(e.reasons)
+            .where(
+                e.chain_id == client_id,
+                e.record_id == request_id,
+                e.action.like("disclosure\\_%", escape="\\"),
+            )
+            .order_by(e.seq.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if reasons is None:
+            return None
+        for reason in reasons.split(";"):
+            if reason.startswith("revision="):
+                return int(reason.removeprefix("revision="))
+        return None
+
     def of_practice(self, organisation_id: str) -> list[StoredRequest]:
         """Every request of a practice, oldest first."""
         rows = self.c.execute(
@@ -112,10 +136,57 @@ class DisclosuresRepository:
         return [StoredRequest(r, bytes(r.sealed_details)) for r in rows]
 
 
+class TamperedRequest(ValueError):
+    """A request's row no longer matches what was sealed with it."""
+
+
 def request_of(stored: StoredRequest, details: bytes) -> DisclosureRequest:
-    """The request from its row and its opened details."""
-    r = stored.row
+    """The request from its row and its opened details; raises ``TamperedRequest`` when a
+    column differs from the snapshot sealed with it."""
     words = json.loads(details)
+    request = _request_of(stored, words)
+    if words.get("columns") != _snapshot(request):
+        raise TamperedRequest(f"disclosure {request.id}: its row does not match its seal")
+    return request
+
+
+SEALED = "(sealed)"
+
+
+def request_codes_of(stored: StoredRequest) -> DisclosureRequest:
+    """The request from its row alone, for lists and queues: codes, ids and times; every word
+    that is kept sealed reads "(sealed)"."""
+    words: dict[str, Any] = {"justification": SEALED}
+    if stored.row.process_kind is not None:
+        words["legal_process"] = {
+            "court": SEALED,
+            "case_number": SEALED,
+            "issued_on": stored.row.opened_at.date().isoformat(),
+            "issued_by": SEALED,
+            "scope": SEALED,
+        }
+    return _request_of(stored, words)
+
+
+def _snapshot(request: DisclosureRequest) -> dict[str, Any]:
+    """Every column but the seal, as JSON values."""
+    return {
+        key: _json_value(value)
+        for key, value in _columns(request, b"").items()
+        if key != "sealed_details"
+    }
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _request_of(stored: StoredRequest, words: dict[str, Any]) -> DisclosureRequest:
+    r = stored.row
     process = None
     if r.process_kind is not None:
         legal = words["legal_process"]

@@ -36,12 +36,26 @@ class PracticeRepository:
     def add_organisation(self, org: Organisation) -> None:
         self.c.execute(insert(t.organisations).values(id=org.id, name=org.name))
 
-    def add_actor(self, actor: Actor) -> None:
+    def add_actor(
+        self, actor: Actor, *, added_at: datetime | None = None, added_by: str | None = None
+    ) -> None:
         self.c.execute(
             insert(t.actors).values(
-                id=actor.id, role=actor.role.value, organisation_id=actor.organisation_id
+                id=actor.id,
+                role=actor.role.value,
+                organisation_id=actor.organisation_id,
+                added_at=added_at,
+                added_by=added_by,
             )
         )
+
+    def added(self, actor_id: str) -> tuple[datetime | None, str | None]:
+        """When a person was put on file, and by whom (None for the founding officer and for
+        people on file before this was recorded)."""
+        row = self.c.execute(
+            select(t.actors.c.added_at, t.actors.c.added_by).where(t.actors.c.id == actor_id)
+        ).first()
+        return (None, None) if row is None else (row.added_at, row.added_by)
 
     def add_client(self, client: Client, created_at: datetime) -> None:
         self.c.execute(
@@ -109,6 +123,11 @@ class PracticeRepository:
     def client(self, client_id: str) -> Client | None:
         row = self.c.execute(select(t.clients).where(t.clients.c.id == client_id)).first()
         return None if row is None else Client(row.id, row.organisation_id)
+
+    def client_since(self, client_id: str) -> datetime | None:
+        """When the client's record began (their admission)."""
+        found = select(t.clients.c.created_at).where(t.clients.c.id == client_id)
+        return self.c.execute(found).scalar_one_or_none()
 
     def treats(self, clinician_id: str, client_id: str, at: datetime) -> bool:
         """True while the clinician has a treatment relationship with the client."""

@@ -27,6 +27,7 @@ class StoredVersion:
     version_author_id: str
     recorded_at: datetime
     ciphertext: bytes
+    created_at: datetime | None = None  # when the record was first written (its date)
 
 
 def _tables(category: Category) -> tuple[Table, Table]:
@@ -177,4 +178,5 @@ def _stored(row: object) -> StoredVersion:
         version_author_id=r.version_author,  # type: ignore[attr-defined]
         recorded_at=r.recorded_at,  # type: ignore[attr-defined]
         ciphertext=r.ciphertext,  # type: ignore[attr-defined]
+        created_at=getattr(r, "created_at", None),
     )

@@ -76,6 +76,9 @@ actors = Table(
     Column("id", String(ID), primary_key=True),
     Column("role", String(32), nullable=False),
     Column("organisation_id", String(ID), ForeignKey("organisations.id"), nullable=True),
+    # When and by whom the person was put on file (None for the founding privacy officer).
+    Column("added_at", UtcDateTime(), nullable=True),
+    Column("added_by", String(ID), nullable=True),
 )
 
 clients = Table(

@@ -1,6 +1,7 @@
 """Exception disclosure requests (decision 0013): one row per request, its state and times;
 the justification and the order's details sealed. The application role may read, add and
-update requests, never delete them. Notice versions gain their plain-language text.
+update requests, never delete them. Notice versions gain their plain-language text, and
+people on file when and by whom they were added.
 
 Revision ID: 0004
 Revises: 0003
@@ -73,9 +74,15 @@ def upgrade() -> None:
         op.execute(f"GRANT SELECT, INSERT, UPDATE ON disclosure_requests TO {APP_ROLE}")
     with op.batch_alter_table("notice_versions") as batch:
         batch.add_column(sa.Column("text", sa.Text(), nullable=True))
+    with op.batch_alter_table("actors") as batch:
+        batch.add_column(sa.Column("added_at", UtcDateTime(), nullable=True))
+        batch.add_column(sa.Column("added_by", sa.String(ID), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("actors") as batch:
+        batch.drop_column("added_by")
+        batch.drop_column("added_at")
     with op.batch_alter_table("notice_versions") as batch:
         batch.drop_column("text")
     op.drop_index("ix_disclosure_requests_organisation_state", "disclosure_requests")
