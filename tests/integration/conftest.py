@@ -147,3 +147,11 @@ def small_practice(deps: Deps) -> Practice:
         by=p.officer,
     )
     return p
+
+
+@pytest.fixture
+def cast(deps: Deps, small_practice: Practice) -> object:
+    """A practice with a supervisor, outside recipients and one entry per category."""
+    from tests.integration.disclosure_cast import make_cast
+
+    return make_cast(deps, small_practice)

@@ -11,15 +11,13 @@ All text is synthetic. Runs on SQLite and PostgreSQL (the ``deps`` fixture).
 
 from __future__ import annotations
 
-import io
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -51,15 +49,20 @@ from confide.services.rule_packs import installed_pack
 from confide.store import schema as t
 from confide.store.disclosures_repository import DisclosuresRepository
 from confide.vault import DataKeyErased, IntegrityError
-from tests.integration.conftest import Practice, StepClock
+from tests.integration.conftest import StepClock
+from tests.integration.disclosure_cast import (
+    DEMO,
+    DIAG,
+    JUSTIFICATION,
+    NOTE,
+    PSY,
+    RISK,
+    SUD,
+    Cast,
+    pdf_text,
+    warn_ask,
+)
 
-RISK = "Synthetic risk line: the client named a plan about the blue bicycle."
-DEMO = "Synthetic contact line: reachable at the green door."
-NOTE = "Synthetic progress line: talked about the weather and the garden."
-PSY = "Synthetic private line: a dream about a lighthouse."
-DIAG = "Synthetic diagnosis line: code placeholder 000."
-SUD = "Synthetic substance line: placeholder intake answer."
-JUSTIFICATION = "Synthetic reason: a stated intent toward a named person this week."
 MARKER = "ZZMARKER-orchid-7731"  # free text that must never reach the audit tables
 
 # What any refusal may raise: a rule's refusal (a subclass of InvalidValue), the
@@ -67,54 +70,7 @@ MARKER = "ZZMARKER-orchid-7731"  # free text that must never reach the audit tab
 REFUSALS = (InvalidValue, NotFoundOrDenied, Conflict)
 
 
-@dataclass(frozen=True)
-class Cast:
-    """The people of one test: the practice's, a supervisor, and recipients outside it."""
-
-    p: Practice
-    supervisor: str
-    police: str
-    agency: str
-    clerk: str
-
-
-@pytest.fixture
-def cast(deps: Deps, small_practice: Practice) -> Cast:
-    p = small_practice
-    tag = secrets.token_hex(3)
-    c = Cast(p, f"sup-{tag}", f"police-{tag}", f"cps-{tag}", f"clerk-{tag}")
-    practice.add_actor(deps, Actor(c.supervisor, Role.SUPERVISOR, p.home), by=p.officer)
-    for org, person in (("pd", c.police), ("cps", c.agency), ("court", c.clerk)):
-        org_id = f"org-{org}-{tag}"
-        practice.add_organisation(deps, Organisation(org_id, f"{org} {tag}"), by=p.officer)
-        practice.add_actor(deps, Actor(person, Role.RECIPIENT, org_id), by=p.officer)
-    for category, text in (
-        (Category.RISK_ASSESSMENT, RISK),
-        (Category.DEMOGRAPHICS, DEMO),
-        (Category.PROGRESS_NOTE, NOTE),
-        (Category.PSYCHOTHERAPY_NOTE, PSY),
-        (Category.DIAGNOSIS, DIAG),
-        (Category.SUBSTANCE_USE, SUD),
-    ):
-        records.write_record(
-            deps, actor_id=p.clinician, client_id=p.client, category=category, text=text
-        )
-    return c
-
-
 # Helpers ------------------------------------------------------------------------------------
-
-
-def _warn(c: Cast, **changes: object) -> DisclosureAsk:
-    ask = DisclosureAsk(
-        client_id=c.p.client,
-        ground="imminent_risk_others",
-        recipient_id=c.police,
-        recipient_kind="law_enforcement",
-        categories=frozenset({Category.DEMOGRAPHICS, Category.RISK_ASSESSMENT}),
-        justification=JUSTIFICATION,
-    )
-    return replace(ask, **changes)  # type: ignore[arg-type]
 
 
 def _abuse(c: Cast, clock: StepClock, **changes: object) -> DisclosureAsk:
@@ -162,13 +118,9 @@ def _court_ask(c: Cast, categories: frozenset[Category], process: LegalProcess) 
 
 
 def _approved_warning(deps: Deps, c: Cast, **changes: object) -> DisclosureRequest:
-    opened = disclosures.open_request(deps, _warn(c, **changes), by=c.p.clinician)
+    opened = disclosures.open_request(deps, warn_ask(c, **changes), by=c.p.clinician)
     disclosures.submit_request(deps, opened.id, by=c.p.clinician)
     return disclosures.approve_request(deps, opened.id, by=c.supervisor)
-
-
-def _pdf_text(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def _audit_count(deps: Deps) -> int:
@@ -268,7 +220,7 @@ def test_a_treating_supervisor_cannot_approve_their_own_warning(deps: Deps, cast
         ),
         by=p.officer,
     )
-    opened = disclosures.open_request(deps, _warn(cast), by=cast.supervisor)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=cast.supervisor)
     disclosures.submit_request(deps, opened.id, by=cast.supervisor)
     before = _audit_count(deps)
     with pytest.raises(DisclosureRefused) as refused:
@@ -280,7 +232,7 @@ def test_a_treating_supervisor_cannot_approve_their_own_warning(deps: Deps, cast
 
 @pytest.mark.parametrize("who", ["clinician", "colleague"])
 def test_clinicians_may_neither_approve_nor_reject(deps: Deps, cast: Cast, who: str) -> None:
-    opened = disclosures.open_request(deps, _warn(cast), by=cast.p.clinician)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=cast.p.clinician)
     disclosures.submit_request(deps, opened.id, by=cast.p.clinician)
     actor = getattr(cast.p, who)
     before = _audit_count(deps)
@@ -305,7 +257,7 @@ def test_abuse_reports_are_approved_only_by_the_privacy_officer(deps: Deps, cast
 
 def test_two_approvals_of_one_request_cannot_both_land(deps: Deps, cast: Cast) -> None:
     p = cast.p
-    opened = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
     submitted = disclosures.submit_request(deps, opened.id, by=p.clinician)
     disclosures.approve_request(deps, opened.id, by=cast.supervisor)
     with pytest.raises(DisclosureRefused, match="approved"):
@@ -344,13 +296,13 @@ def test_nobody_outside_the_practice_can_touch_a_request(
         "police": cast.police,
     }[who]
     if step in {"review", "told", "withhold"}:
-        target, _ = disclosures.break_the_glass(deps, _warn(cast), by=p.clinician)
+        target, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=p.clinician)
     elif step in {"disclose"}:
         target = _approved_warning(deps, cast)
     elif step == "submit":
-        target = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+        target = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
     else:
-        target = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+        target = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
         disclosures.submit_request(deps, target.id, by=p.clinician)
     before_row = _row(deps, target.id)
     before = _audit_count(deps)
@@ -387,9 +339,9 @@ def _action(step: str) -> str:
 def test_outsiders_cannot_open_or_break_the_glass(deps: Deps, cast: Cast) -> None:
     for by in (cast.p.outsider, cast.police, _other_practice_officer(deps)):
         with pytest.raises(NotFoundOrDenied):
-            disclosures.open_request(deps, _warn(cast), by=by)
+            disclosures.open_request(deps, warn_ask(cast), by=by)
         with pytest.raises(NotFoundOrDenied):
-            disclosures.break_the_glass(deps, _warn(cast), by=by)
+            disclosures.break_the_glass(deps, warn_ask(cast), by=by)
     assert _row_count(deps, cast.p.client) == 0
 
 
@@ -417,9 +369,9 @@ def test_the_queue_shows_no_other_practices_requests(deps: Deps, cast: Cast) -> 
         TreatmentRelationship(f"frel-{tag}", clin, client, Period(deps.clock.now())),
         by=officer,
     )
-    far = disclosures.open_request(deps, _warn(cast, client_id=client), by=clin)
+    far = disclosures.open_request(deps, warn_ask(cast, client_id=client), by=clin)
     disclosures.submit_request(deps, far.id, by=clin)
-    home = disclosures.open_request(deps, _warn(cast), by=cast.p.clinician)
+    home = disclosures.open_request(deps, warn_ask(cast), by=cast.p.clinician)
     disclosures.submit_request(deps, home.id, by=cast.p.clinician)
 
     ids = {i.request.id for i in disclosures.work_queue(deps, by=cast.p.officer)}
@@ -437,13 +389,13 @@ def test_a_package_is_released_once_and_never_after_rejection_or_withdrawal(
     p = cast.p
     approved = _approved_warning(deps, cast)
     disclosures.disclose(deps, approved.id, by=p.clinician)
-    draft = disclosures.open_request(deps, _warn(cast), by=p.clinician)
-    submitted = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+    draft = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
+    submitted = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
     disclosures.submit_request(deps, submitted.id, by=p.clinician)
-    rejected = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+    rejected = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
     disclosures.submit_request(deps, rejected.id, by=p.clinician)
     disclosures.reject_request(deps, rejected.id, by=cast.supervisor, reason="Synthetic: no.")
-    withdrawn = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+    withdrawn = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
     disclosures.withdraw_request(deps, withdrawn.id, by=p.clinician)
 
     for request_id in (approved.id, draft.id, submitted.id, rejected.id, withdrawn.id):
@@ -467,7 +419,7 @@ def test_only_the_requester_or_the_privacy_officer_releases(deps: Deps, cast: Ca
 
 
 def test_an_emergency_cannot_be_released_a_second_time(deps: Deps, cast: Cast) -> None:
-    done, _ = disclosures.break_the_glass(deps, _warn(cast), by=cast.p.clinician)
+    done, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=cast.p.clinician)
     for by in (cast.p.clinician, cast.p.officer):
         with pytest.raises(DisclosureRefused):
             disclosures.disclose(deps, done.id, by=by)
@@ -475,7 +427,7 @@ def test_an_emergency_cannot_be_released_a_second_time(deps: Deps, cast: Cast) -
 
 def test_withdrawn_and_rejected_cannot_be_revived(deps: Deps, cast: Cast) -> None:
     p = cast.p
-    w = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+    w = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
     disclosures.withdraw_request(deps, w.id, by=p.officer)
     steps: tuple[Callable[[], object], ...] = (
         lambda: disclosures.submit_request(deps, w.id, by=p.clinician),
@@ -537,7 +489,7 @@ def test_the_package_holds_only_records_of_the_period_and_of_this_client(
 
     _, package = disclosures.disclose(deps, approved.id, by=p.clinician)
 
-    text = _pdf_text(package.pdf)
+    text = pdf_text(package.pdf)
     assert "AT-START" in text
     assert "INSIDE" in text
     for absent in ("AT-END", "AFTER", RISK, DEMO, "red kite", NOTE, PSY):
@@ -567,7 +519,7 @@ def test_a_record_from_before_the_period_is_not_released_because_it_was_correcte
 
     _, package = disclosures.disclose(deps, approved.id, by=p.clinician)
 
-    assert "OLD-CORRECTED" not in _pdf_text(package.pdf)
+    assert "OLD-CORRECTED" not in pdf_text(package.pdf)
 
 
 # 4. Scope: the law's limits -------------------------------------------------------------------
@@ -631,13 +583,15 @@ def test_risk_and_abuse_never_reach_notes_or_substance_use(
 ) -> None:
     clock = deps.clock
     assert isinstance(clock, StepClock)
-    ask = _warn(cast, categories=categories)
+    ask = warn_ask(cast, categories=categories)
     if ground == "abuse_neglect":
         ask = _abuse(cast, clock, categories=categories)
     with pytest.raises(DisclosureRefused):
         disclosures.open_request(deps, ask, by=cast.p.clinician)
     with pytest.raises(DisclosureRefused):
-        disclosures.break_the_glass(deps, _warn(cast, categories=categories), by=cast.p.clinician)
+        disclosures.break_the_glass(
+            deps, warn_ask(cast, categories=categories), by=cast.p.clinician
+        )
 
 
 def test_a_substance_use_order_releases_with_the_redisclosure_notice(
@@ -649,7 +603,7 @@ def test_a_substance_use_order_releases_with_the_redisclosure_notice(
     disclosures.submit_request(deps, order.id, by=p.officer)
     disclosures.approve_request(deps, order.id, by=cast.supervisor)
     _, package = disclosures.disclose(deps, order.id, by=p.officer)
-    text = _pdf_text(package.pdf)
+    text = pdf_text(package.pdf)
     assert SUD in text
     assert "42 CFR" in text
     for absent in (PSY, NOTE, RISK, DEMO, DIAG):
@@ -661,7 +615,7 @@ def test_the_recipient_is_checked_again_at_approval(deps: Deps, cast: Cast) -> N
     california = replace(deps, rules=installed_pack("us-ca"))
     texas = replace(deps, rules=installed_pack("us-tx"))
     opened = disclosures.open_request(
-        california, _warn(cast, recipient_kind="potential_victim"), by=p.clinician
+        california, warn_ask(cast, recipient_kind="potential_victim"), by=p.clinician
     )
     disclosures.submit_request(california, opened.id, by=p.clinician)
     with pytest.raises(DisclosureRefused):
@@ -673,13 +627,13 @@ def test_break_the_glass_cannot_send_to_another_client_dressed_as_police(
 ) -> None:
     other = _second_client(deps, cast)
     with pytest.raises(REFUSALS):
-        disclosures.break_the_glass(deps, _warn(cast, recipient_id=other), by=cast.p.clinician)
+        disclosures.break_the_glass(deps, warn_ask(cast, recipient_id=other), by=cast.p.clinician)
 
 
 def test_a_warning_cannot_name_a_non_recipient_as_the_police(deps: Deps, cast: Cast) -> None:
     with pytest.raises(REFUSALS):
         disclosures.open_request(
-            deps, _warn(cast, recipient_id=cast.p.colleague), by=cast.p.clinician
+            deps, warn_ask(cast, recipient_id=cast.p.colleague), by=cast.p.clinician
         )
 
 
@@ -687,7 +641,7 @@ def test_a_recipient_not_on_file_is_refused_as_a_rule_and_audited(deps: Deps, ca
     before = _audit_count(deps)
     with pytest.raises(InvalidValue):
         disclosures.break_the_glass(
-            deps, _warn(cast, recipient_id="nobody-on-file"), by=cast.p.clinician
+            deps, warn_ask(cast, recipient_id="nobody-on-file"), by=cast.p.clinician
         )
     assert _audit_count(deps) > before
 
@@ -696,7 +650,7 @@ def test_a_recipient_not_on_file_never_gets_a_package(deps: Deps, cast: Cast) ->
     """Whatever the error, nothing is stored and no package escapes (regression)."""
     with pytest.raises((*REFUSALS, SQLAlchemyError)):
         disclosures.break_the_glass(
-            deps, _warn(cast, recipient_id="nobody-on-file"), by=cast.p.clinician
+            deps, warn_ask(cast, recipient_id="nobody-on-file"), by=cast.p.clinician
         )
     assert _row_count(deps, cast.p.client) == 0
     assert not [a for a, e, _r, _b in _chain(deps, cast.p.client) if a == "disclose"]
@@ -710,7 +664,7 @@ def test_only_the_treating_clinician_breaks_the_glass(deps: Deps, cast: Cast) ->
     for by in (p.colleague, cast.supervisor, p.officer):
         before = _audit_count(deps)
         with pytest.raises(DisclosureRefused, match="treating clinician"):
-            disclosures.break_the_glass(deps, _warn(cast), by=by)
+            disclosures.break_the_glass(deps, warn_ask(cast), by=by)
         assert _audit_count(deps) == before + 1
     assert _row_count(deps, p.client) == 0
     assert not [a for a, _e, _r, _b in _chain(deps, p.client) if a in {"read", "disclose"}]
@@ -730,7 +684,7 @@ def test_break_the_glass_is_only_for_imminent_risk(deps: Deps, cast: Cast) -> No
 
 def test_an_emergency_is_reviewed_once_by_a_second_person(deps: Deps, cast: Cast) -> None:
     p = cast.p
-    done, _ = disclosures.break_the_glass(deps, _warn(cast), by=p.clinician)
+    done, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=p.clinician)
     for by in (p.clinician, p.colleague):
         with pytest.raises(DisclosureRefused):
             disclosures.review_emergency(deps, done.id, by=by, outcome="upheld", note="Synthetic.")
@@ -745,13 +699,13 @@ def test_an_emergency_is_reviewed_once_by_a_second_person(deps: Deps, cast: Cast
 
 
 def test_the_accounting_shows_an_emergency_once_to_its_recipient(deps: Deps, cast: Cast) -> None:
-    disclosures.break_the_glass(deps, _warn(cast), by=cast.p.clinician)
+    disclosures.break_the_glass(deps, warn_ask(cast), by=cast.p.clinician)
     accounting = history.accounting_of_disclosures(deps, client_id=cast.p.client, by=cast.p.client)
     assert [d.recipient_id for d in accounting.disclosures] == [cast.police]
 
 
 def test_the_accounting_names_the_emergency_recipient(deps: Deps, cast: Cast) -> None:
-    done, _ = disclosures.break_the_glass(deps, _warn(cast), by=cast.p.clinician)
+    done, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=cast.p.clinician)
     accounting = history.accounting_of_disclosures(deps, client_id=cast.p.client, by=cast.p.client)
     to_police = [d for d in accounting.disclosures if d.recipient_id == cast.police]
     assert len(to_police) == 1
@@ -766,7 +720,7 @@ def test_the_accounting_names_the_emergency_recipient(deps: Deps, cast: Cast) ->
 def test_an_older_revisions_sealed_words_do_not_open_under_a_newer_revision(
     deps: Deps, cast: Cast
 ) -> None:
-    opened = disclosures.open_request(deps, _warn(cast), by=cast.p.clinician)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=cast.p.clinician)
     old_blob = _row(deps, opened.id)["sealed_details"]
     disclosures.submit_request(deps, opened.id, by=cast.p.clinician)
     _set_row(deps, opened.id, sealed_details=old_blob)
@@ -780,7 +734,7 @@ def test_an_older_revisions_sealed_words_do_not_open_under_a_newer_revision(
 def test_a_tampered_request_row_is_never_released(deps: Deps, cast: Cast, tamper: str) -> None:
     p = cast.p
     if tamper == "forged_approval":
-        target = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+        target = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
         _set_row(
             deps,
             target.id,
@@ -840,7 +794,7 @@ def test_a_refused_open_keeps_the_justification_out_of_the_log_and_the_error(
     secret = f"{JUSTIFICATION} {MARKER}"
     with pytest.raises(InvalidValue) as refused:
         disclosures.open_request(
-            deps, _warn(cast, justification=secret, **bad), by=cast.p.clinician
+            deps, warn_ask(cast, justification=secret, **bad), by=cast.p.clinician
         )
     assert MARKER not in str(refused.value)
     assert MARKER not in repr(refused.value)
@@ -850,18 +804,18 @@ def test_a_refused_open_keeps_the_justification_out_of_the_log_and_the_error(
 def test_decision_words_stay_out_of_the_log_and_the_package(deps: Deps, cast: Cast) -> None:
     p = cast.p
     opened = disclosures.open_request(
-        deps, _warn(cast, justification=f"Synthetic {MARKER}-J"), by=p.clinician
+        deps, warn_ask(cast, justification=f"Synthetic {MARKER}-J"), by=p.clinician
     )
     disclosures.submit_request(deps, opened.id, by=p.clinician)
     disclosures.reject_request(deps, opened.id, by=cast.supervisor, reason=f"Synthetic {MARKER}-R")
     done, package = disclosures.break_the_glass(
-        deps, _warn(cast, justification=f"Synthetic {MARKER}-B"), by=p.clinician
+        deps, warn_ask(cast, justification=f"Synthetic {MARKER}-B"), by=p.clinician
     )
     disclosures.review_emergency(
         deps, done.id, by=cast.supervisor, outcome="upheld", note=f"Synthetic {MARKER}-V"
     )
     assert MARKER not in _audit_text(deps)
-    assert MARKER not in _pdf_text(package.pdf)
+    assert MARKER not in pdf_text(package.pdf)
     assert MARKER.encode() not in package.fhir_json
     with deps.engine.connect() as conn:
         blobs = conn.execute(select(t.disclosure_requests.c.sealed_details)).scalars().all()
@@ -871,9 +825,9 @@ def test_decision_words_stay_out_of_the_log_and_the_package(deps: Deps, cast: Ca
 def test_free_text_in_an_id_field_never_reaches_the_audit_log(deps: Deps, cast: Cast) -> None:
     typed = f"He said {MARKER}"  # a justification pasted into the wrong field
     with pytest.raises(REFUSALS):
-        disclosures.open_request(deps, _warn(cast, client_id=typed), by=cast.p.clinician)
+        disclosures.open_request(deps, warn_ask(cast, client_id=typed), by=cast.p.clinician)
     with pytest.raises(REFUSALS):
-        disclosures.open_request(deps, _warn(cast), by=typed)
+        disclosures.open_request(deps, warn_ask(cast), by=typed)
     with pytest.raises(REFUSALS):
         disclosures.work_queue(deps, by=typed)
     assert MARKER not in _audit_text(deps)
@@ -886,7 +840,7 @@ def test_reading_the_sealed_words_through_the_queue_is_on_the_clients_chain(
     deps: Deps, cast: Cast
 ) -> None:
     p = cast.p
-    opened = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
     disclosures.submit_request(deps, opened.id, by=p.clinician)
     before = _chain(deps, p.client)
 
@@ -914,7 +868,7 @@ def _erased_client_with_a_request(deps: Deps, cast: Cast) -> tuple[str, str]:
 
 
 def test_erasing_a_client_does_not_break_the_queue(deps: Deps, cast: Cast) -> None:
-    live = disclosures.open_request(deps, _warn(cast), by=cast.p.clinician)
+    live = disclosures.open_request(deps, warn_ask(cast), by=cast.p.clinician)
     disclosures.submit_request(deps, live.id, by=cast.p.clinician)
     _other, erased = _erased_client_with_a_request(deps, cast)
 
@@ -954,7 +908,7 @@ def test_an_uninvolved_clinician_cannot_override_a_decision_to_withhold_notice(
     deps: Deps, cast: Cast
 ) -> None:
     p = cast.p
-    done, _ = disclosures.break_the_glass(deps, _warn(cast), by=p.clinician)
+    done, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=p.clinician)
     disclosures.withhold_notice(
         deps,
         done.id,
@@ -984,7 +938,7 @@ def test_a_mandated_report_cannot_be_made_to_vanish_by_someone_else(deps: Deps, 
 
 def test_only_oversight_withholds_notice_and_only_for_a_real_order(deps: Deps, cast: Cast) -> None:
     p = cast.p
-    done, _ = disclosures.break_the_glass(deps, _warn(cast), by=p.clinician)
+    done, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=p.clinician)
     for by in (p.clinician, p.colleague):
         with pytest.raises(DisclosureRefused):
             disclosures.withhold_notice(
@@ -1005,7 +959,7 @@ def test_viewing_a_request_is_for_the_involved_and_every_view_is_logged(
     deps: Deps, cast: Cast
 ) -> None:
     p = cast.p
-    opened = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
     before = _audit_count(deps)
     with pytest.raises(NotFoundOrDenied):
         disclosures.view_request(deps, opened.id, by=p.colleague)

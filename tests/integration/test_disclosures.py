@@ -4,16 +4,13 @@ the engine permits, the client's accounting, and the privacy officer's queue."""
 
 from __future__ import annotations
 
-import io
-import secrets
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from confide.domain import Actor, Category, InvalidValue, Organisation, Period, Role
+from confide.domain import Category, InvalidValue, Period
 from confide.domain.disclosures import (
     DisclosureState,
     LegalProcess,
@@ -22,71 +19,25 @@ from confide.domain.disclosures import (
     WithholdReason,
 )
 from confide.policy.disclosure_rules import DisclosureRefused
-from confide.services import disclosures, history, practice, records
+from confide.services import disclosures, history, records
 from confide.services.deps import Deps
 from confide.services.disclosures import DisclosureAsk
 from confide.services.errors import NotFoundOrDenied
 from confide.services.rule_packs import installed_pack
 from confide.store import schema as t
 from confide.vault import IntegrityError
-from tests.integration.conftest import T0, Practice, StepClock
-
-RISK = "Synthetic risk line: the client named a plan about the blue bicycle."
-DEMO = "Synthetic contact line: reachable at the green door."
-NOTE = "Synthetic progress line: talked about the weather and the garden."
-PSY = "Synthetic private line: a dream about a lighthouse."
-DIAG = "Synthetic diagnosis line: code placeholder 000."
-JUSTIFICATION = "Synthetic reason: a stated intent toward a named person this week."
-
-
-@dataclass(frozen=True)
-class Cast:
-    """The people of one test: the practice's, a supervisor, and recipients outside it."""
-
-    p: Practice
-    supervisor: str
-    police: str
-    agency: str
-    clerk: str
-
-
-@pytest.fixture
-def cast(deps: Deps, small_practice: Practice) -> Cast:
-    p = small_practice
-    tag = secrets.token_hex(3)
-    c = Cast(p, f"sup-{tag}", f"police-{tag}", f"cps-{tag}", f"clerk-{tag}")
-    practice.add_actor(deps, Actor(c.supervisor, Role.SUPERVISOR, p.home), by=p.officer)
-    for org, person in (("pd", c.police), ("cps", c.agency), ("court", c.clerk)):
-        org_id = f"org-{org}-{tag}"
-        practice.add_organisation(deps, Organisation(org_id, f"{org} {tag}"), by=p.officer)
-        practice.add_actor(deps, Actor(person, Role.RECIPIENT, org_id), by=p.officer)
-    for category, text in (
-        (Category.RISK_ASSESSMENT, RISK),
-        (Category.DEMOGRAPHICS, DEMO),
-        (Category.PROGRESS_NOTE, NOTE),
-        (Category.PSYCHOTHERAPY_NOTE, PSY),
-        (Category.DIAGNOSIS, DIAG),
-    ):
-        records.write_record(
-            deps, actor_id=p.clinician, client_id=p.client, category=category, text=text
-        )
-    return c
-
-
-def _warn(c: Cast, **changes: object) -> DisclosureAsk:
-    ask = DisclosureAsk(
-        client_id=c.p.client,
-        ground="imminent_risk_others",
-        recipient_id=c.police,
-        recipient_kind="law_enforcement",
-        categories=frozenset({Category.DEMOGRAPHICS, Category.RISK_ASSESSMENT}),
-        justification=JUSTIFICATION,
-    )
-    return replace(ask, **changes)  # type: ignore[arg-type]
-
-
-def _pdf_text(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+from tests.integration.conftest import T0, StepClock
+from tests.integration.disclosure_cast import (
+    DEMO,
+    DIAG,
+    JUSTIFICATION,
+    NOTE,
+    PSY,
+    RISK,
+    Cast,
+    pdf_text,
+    warn_ask,
+)
 
 
 def _chain_rules(deps: Deps, client_id: str) -> list[tuple[str, str, str]]:
@@ -103,7 +54,7 @@ def test_duty_to_warn_end_to_end_discloses_only_the_minimum_and_the_client_sees_
     deps: Deps, cast: Cast
 ) -> None:
     p = cast.p
-    opened = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
     assert opened.state is DisclosureState.DRAFT
     disclosures.submit_request(deps, opened.id, by=p.clinician)
     approved = disclosures.approve_request(deps, opened.id, by=cast.supervisor)
@@ -113,7 +64,7 @@ def test_duty_to_warn_end_to_end_discloses_only_the_minimum_and_the_client_sees_
 
     assert done.state is DisclosureState.DISCLOSED
     assert done.package_sha256 == package.sha256
-    text = _pdf_text(package.pdf)
+    text = pdf_text(package.pdf)
     assert RISK in text
     assert DEMO in text
     for absent in (NOTE, PSY, DIAG, JUSTIFICATION):
@@ -139,7 +90,7 @@ def test_duty_to_warn_end_to_end_discloses_only_the_minimum_and_the_client_sees_
 
 def test_the_package_digest_is_on_the_audit_entry(deps: Deps, cast: Cast) -> None:
     p = cast.p
-    opened = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
     disclosures.submit_request(deps, opened.id, by=p.clinician)
     disclosures.approve_request(deps, opened.id, by=cast.supervisor)
     _, package = disclosures.disclose(deps, opened.id, by=p.clinician)
@@ -173,7 +124,7 @@ def test_an_approver_cannot_approve_their_own_request_and_the_attempt_is_audited
 
 
 def test_a_clinician_may_not_approve(deps: Deps, cast: Cast) -> None:
-    opened = disclosures.open_request(deps, _warn(cast), by=cast.p.clinician)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=cast.p.clinician)
     disclosures.submit_request(deps, opened.id, by=cast.p.clinician)
     with pytest.raises(DisclosureRefused, match="supervisor"):
         disclosures.approve_request(deps, opened.id, by=cast.p.colleague)
@@ -182,7 +133,7 @@ def test_a_clinician_may_not_approve(deps: Deps, cast: Cast) -> None:
 def test_a_scope_beyond_the_minimum_necessary_is_refused_at_opening_and_nothing_is_stored(
     deps: Deps, cast: Cast
 ) -> None:
-    wide = _warn(cast, categories=frozenset({Category.RISK_ASSESSMENT, Category.PROGRESS_NOTE}))
+    wide = warn_ask(cast, categories=frozenset({Category.RISK_ASSESSMENT, Category.PROGRESS_NOTE}))
     with pytest.raises(DisclosureRefused, match="progress notes") as refused:
         disclosures.open_request(deps, wide, by=cast.p.clinician)
     assert refused.value.field == "disclosure.categories"
@@ -209,7 +160,7 @@ def test_bad_input_names_the_field_discloses_nothing_and_is_audited(
     deps: Deps, cast: Cast, changes: dict[str, object], field: str
 ) -> None:
     with pytest.raises(InvalidValue) as refused:
-        disclosures.open_request(deps, _warn(cast, **changes), by=cast.p.clinician)
+        disclosures.open_request(deps, warn_ask(cast, **changes), by=cast.p.clinician)
     assert refused.value.field == field
     assert _chain_rules(deps, cast.p.client)[-1] == (
         "disclosure_open",
@@ -220,8 +171,8 @@ def test_bad_input_names_the_field_discloses_nothing_and_is_audited(
 
 def test_someone_of_another_practice_gets_the_not_found_answer(deps: Deps, cast: Cast) -> None:
     with pytest.raises(NotFoundOrDenied):
-        disclosures.open_request(deps, _warn(cast), by=cast.p.outsider)
-    opened = disclosures.open_request(deps, _warn(cast), by=cast.p.clinician)
+        disclosures.open_request(deps, warn_ask(cast), by=cast.p.outsider)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=cast.p.clinician)
     with pytest.raises(NotFoundOrDenied):
         disclosures.view_request(deps, opened.id, by=cast.p.outsider)
     with pytest.raises(NotFoundOrDenied):
@@ -268,7 +219,7 @@ def test_a_court_order_whose_scope_excludes_psychotherapy_notes_releases_only_it
 
     _, package = disclosures.disclose(deps, order.id, by=cast.p.officer)
 
-    text = _pdf_text(package.pdf)
+    text = pdf_text(package.pdf)
     assert DIAG in text
     for absent in (PSY, NOTE, RISK, DEMO):
         assert absent not in text
@@ -318,9 +269,9 @@ def test_break_the_glass_discloses_at_once_and_owes_a_review(deps: Deps, cast: C
     p = cast.p
     clock = deps.clock
     assert isinstance(clock, StepClock)
-    done, package = disclosures.break_the_glass(deps, _warn(cast), by=p.clinician)
+    done, package = disclosures.break_the_glass(deps, warn_ask(cast), by=p.clinician)
     assert (done.state, done.emergency) == (DisclosureState.DISCLOSED, True)
-    assert RISK in _pdf_text(package.pdf)
+    assert RISK in pdf_text(package.pdf)
     (item,) = [i for i in disclosures.work_queue(deps, by=p.officer) if i.request.id == done.id]
     assert "review_due" in item.flags
 
@@ -340,7 +291,7 @@ def test_break_the_glass_discloses_at_once_and_owes_a_review(deps: Deps, cast: C
 
 
 def test_withholding_notice_needs_a_reason_and_a_review_date(deps: Deps, cast: Cast) -> None:
-    done, _ = disclosures.break_the_glass(deps, _warn(cast), by=cast.p.clinician)
+    done, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=cast.p.clinician)
     with pytest.raises(DisclosureRefused) as refused:
         disclosures.withhold_notice(
             deps, done.id, by=cast.p.officer, reason="order_forbids", review_on=date(2026, 4, 1)
@@ -358,7 +309,7 @@ def test_withholding_notice_needs_a_reason_and_a_review_date(deps: Deps, cast: C
 
 
 def test_texas_allows_no_warning_straight_to_the_person_threatened(deps: Deps, cast: Cast) -> None:
-    victim = _warn(cast, recipient_kind="potential_victim")
+    victim = warn_ask(cast, recipient_kind="potential_victim")
     texas = replace(deps, rules=installed_pack("us-tx"))
     with pytest.raises(DisclosureRefused, match=r"611\.004"):
         disclosures.open_request(texas, victim, by=cast.p.clinician)
@@ -369,8 +320,8 @@ def test_texas_allows_no_warning_straight_to_the_person_threatened(deps: Deps, c
 
 
 def test_the_justification_is_sealed_and_a_tampered_seal_is_refused(deps: Deps, cast: Cast) -> None:
-    opened = disclosures.open_request(deps, _warn(cast), by=cast.p.clinician)
-    other = disclosures.open_request(deps, _warn(cast), by=cast.p.clinician)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=cast.p.clinician)
+    other = disclosures.open_request(deps, warn_ask(cast), by=cast.p.clinician)
     with deps.engine.begin() as conn:
         sealed = conn.execute(
             select(t.disclosure_requests.c.sealed_details).where(
@@ -391,7 +342,7 @@ def test_an_approval_lapses_and_a_second_disclosure_is_refused(deps: Deps, cast:
     p = cast.p
     clock = deps.clock
     assert isinstance(clock, StepClock)
-    opened = disclosures.open_request(deps, _warn(cast), by=p.clinician)
+    opened = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
     disclosures.submit_request(deps, opened.id, by=p.clinician)
     disclosures.approve_request(deps, opened.id, by=cast.supervisor)
     clock.current += timedelta(days=31)
@@ -411,7 +362,7 @@ def test_dates_outside_the_record_are_refused_naming_the_field(
     deps: Deps, cast: Cast, period: Period
 ) -> None:
     with pytest.raises(DisclosureRefused) as refused:
-        disclosures.open_request(deps, _warn(cast, records_period=period), by=cast.p.clinician)
+        disclosures.open_request(deps, warn_ask(cast, records_period=period), by=cast.p.clinician)
     assert refused.value.field == "disclosure.records_period"
     assert _chain_rules(deps, cast.p.client)[-1][2] == "deny.disclosure.disclosure.records_period"
 
@@ -428,11 +379,11 @@ def test_a_records_period_keeps_later_entries_out_of_the_package(deps: Deps, cas
         category=Category.RISK_ASSESSMENT,
         text=later,
     )
-    ask = _warn(cast, records_period=Period(T0, cutoff))
+    ask = warn_ask(cast, records_period=Period(T0, cutoff))
     opened = disclosures.open_request(deps, ask, by=cast.p.clinician)
     disclosures.submit_request(deps, opened.id, by=cast.p.clinician)
     disclosures.approve_request(deps, opened.id, by=cast.supervisor)
     _, package = disclosures.disclose(deps, opened.id, by=cast.p.clinician)
-    text = _pdf_text(package.pdf)
+    text = pdf_text(package.pdf)
     assert RISK in text
     assert later not in text

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from confide.domain.codes import Category, ExceptionGround, VictimKind
 from confide.domain.errors import InvalidValue
+from confide.domain.limits import require_victim_kind
 from confide.domain.period import Period, require_period
 from confide.domain.validation import (
     parse_code,
@@ -233,17 +234,8 @@ class DisclosureRequest:
 
     def _check_victim(self) -> None:
         if self.ground is ExceptionGround.ABUSE_NEGLECT:
-            if self.victim_kind is None:
-                raise InvalidValue(
-                    "disclosure.victim_kind",
-                    "an abuse or neglect report must say who is thought to be harmed",
-                    allowed=[v.value for v in VictimKind],
-                )
-            object.__setattr__(
-                self,
-                "victim_kind",
-                parse_code(VictimKind, self.victim_kind, "disclosure.victim_kind"),
-            )
+            kind = require_victim_kind(self.ground, self.victim_kind)
+            object.__setattr__(self, "victim_kind", kind)
             suspected = require_aware(self.suspected_at, "disclosure.suspected_at")
             if suspected > self.opened_at:
                 raise InvalidValue(

@@ -24,6 +24,21 @@ from confide.domain.validation import (
 )
 
 
+def require_victim_kind(ground: ExceptionGround, victim_kind: object) -> VictimKind | None:
+    """An abuse or neglect report says who is thought to be harmed; other grounds say nothing."""
+    if ground is not ExceptionGround.ABUSE_NEGLECT:
+        if victim_kind is not None:
+            raise InvalidValue("disclosure.victim_kind", "applies only to the abuse_neglect ground")
+        return None
+    if victim_kind is None:
+        raise InvalidValue(
+            "disclosure.victim_kind",
+            "an abuse or neglect report must say who is thought to be harmed",
+            allowed=[v.value for v in VictimKind],
+        )
+    return parse_code(VictimKind, victim_kind, "disclosure.victim_kind")
+
+
 @dataclass(frozen=True, slots=True)
 class Approval:
     """The second person's approval of an exception disclosure."""
@@ -80,20 +95,7 @@ class ExceptionDisclosure:
                 "disclosure.approval.approver_id",
                 "the approver must be a second person, not the requester",
             )
-        if self.ground is ExceptionGround.ABUSE_NEGLECT:
-            if self.victim_kind is None:
-                raise InvalidValue(
-                    "disclosure.victim_kind",
-                    "an abuse or neglect report must say who is thought to be harmed",
-                    allowed=[v.value for v in VictimKind],
-                )
-            object.__setattr__(
-                self,
-                "victim_kind",
-                parse_code(VictimKind, self.victim_kind, "disclosure.victim_kind"),
-            )
-        elif self.victim_kind is not None:
-            raise InvalidValue("disclosure.victim_kind", "applies only to the abuse_neglect ground")
+        object.__setattr__(self, "victim_kind", require_victim_kind(self.ground, self.victim_kind))
         if self.part2_court_findings and self.ground is not ExceptionGround.COURT_ORDER:
             raise InvalidValue(
                 "disclosure.part2_court_findings", "applies only to the court_order ground"

@@ -155,16 +155,7 @@ def begin_acting(deps: Deps, c: Connection, client_id: str, by: str, action: str
         or actor.role not in PRACTICE_ROLES
         or actor.organisation_id != client.organisation_id
     ):
-        log_event(
-            deps,
-            c,
-            at=now,
-            by=by,
-            client_id=client_id,
-            action=action,
-            effect="deny",
-            rule="deny.disclosure.not_in_practice",
-        )
+        _log_refusal(deps, c, by, client_id, action, "deny.disclosure.not_in_practice")
         refuse(c)
     return Acting(deps, c, actor, client, now, action)
 
@@ -177,30 +168,12 @@ def load_request(
     require_id(by, "by")
     stored = DisclosuresRepository(c).get(request_id)
     if stored is None:
-        log_event(
-            deps,
-            c,
-            at=deps.clock.now(),
-            by=by,
-            client_id=None,
-            action=action,
-            effect="deny",
-            rule="deny.disclosure.unknown_request",
-        )
+        _log_refusal(deps, c, by, None, action, "deny.disclosure.unknown_request")
         refuse(c)
     acting = begin_acting(deps, c, stored.client_id, by, action)
     key = KeysRepository(c).get(stored.client_id)
     if key is None or key.is_erased:
-        log_event(
-            deps,
-            c,
-            at=acting.now,
-            by=by,
-            client_id=stored.client_id,
-            action=action,
-            effect="deny",
-            rule="vault.key_erased",
-        )
+        _log_refusal(deps, c, by, stored.client_id, action, "vault.key_erased")
         c.commit()
         raise Conflict("this client's data key was erased; nothing of their record can be used")
     try:
@@ -211,19 +184,25 @@ def load_request(
     except (TamperedRequest, IntegrityError):
         # A security event: the row was changed or restored behind confide's back.
         security_log.error("disclosure request %s failed its integrity check", request_id)
-        log_event(
-            deps,
-            c,
-            at=acting.now,
-            by=by,
-            client_id=stored.client_id,
-            action=action,
-            effect="deny",
-            rule="security.disclosure_integrity",
-        )
+        _log_refusal(deps, c, by, stored.client_id, action, "security.disclosure_integrity")
         c.commit()
         raise IntegrityError(f"disclosure {request_id}") from None
     return acting, stored, request
+
+
+def _log_refusal(  # noqa: PLR0917 - the ids and codes of one event
+    deps: Deps, c: Connection, by: str, client_id: str | None, action: str, rule: str
+) -> None:
+    log_event(
+        deps,
+        c,
+        at=deps.clock.now(),
+        by=by,
+        client_id=client_id,
+        action=action,
+        effect="deny",
+        rule=rule,
+    )
 
 
 def run_step(
