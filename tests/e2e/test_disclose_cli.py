@@ -192,3 +192,13 @@ def test_a_new_notice_version_asks_the_client_to_acknowledge_again(data: Path) -
     stranger = _run(data, "notice", "show", CLIENT, "--as", "ext-police")
     assert stranger.returncode == 2
     assert "not found, or you may not see it" in stranger.stderr
+
+
+def test_an_agency_suspension_is_recorded_by_the_privacy_officer_only(data: Path) -> None:
+    args = ["suspend-accounting", CLIENT, "--agency", "ext-police", "--until", "2027-01-01"]
+    refused = _run(data, *args, "--as", "clin-a")
+    assert refused.returncode == 2
+    assert "not found, or you may not see it" in refused.stderr
+    done = _run(data, *args, "--as", "privacy-001")
+    assert done.returncode == 0, done.stderr
+    assert "held back" in done.stdout

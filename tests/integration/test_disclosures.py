@@ -8,7 +8,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DatabaseError
 
 from confide.domain import Category, InvalidValue, Period
 from confide.domain.disclosures import (
@@ -23,8 +24,11 @@ from confide.services import disclosures, history, records
 from confide.services.deps import Deps
 from confide.services.disclosures import DisclosureAsk
 from confide.services.errors import NotFoundOrDenied
+from confide.services.history import Suspension
 from confide.services.rule_packs import installed_pack
+from confide.services.suspensions import record_suspension
 from confide.store import schema as t
+from confide.store.engine import make_engine
 from confide.vault import IntegrityError
 from tests.integration.conftest import T0, StepClock
 from tests.integration.disclosure_cast import (
@@ -387,3 +391,68 @@ def test_a_records_period_keeps_later_entries_out_of_the_package(deps: Deps, cas
     text = pdf_text(package.pdf)
     assert RISK in text
     assert later not in text
+
+
+def test_a_stored_suspension_holds_a_disclosure_back_and_hides_itself_from_the_client(
+    deps: Deps, cast: Cast
+) -> None:
+    p = cast.p
+    done, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=p.clinician)
+    disclosures.record_client_told(deps, done.id, by=p.officer)
+    now = deps.clock.now()
+    suspension = Suspension(cast.police, now, now + timedelta(days=60))
+    with pytest.raises(NotFoundOrDenied):
+        record_suspension(deps, p.client, suspension, by=p.clinician)
+
+    record_suspension(deps, p.client, suspension, by=p.officer)
+
+    accounting = history.accounting_of_disclosures(deps, client_id=p.client, by=p.client)
+    assert accounting.withheld
+    assert cast.police not in {d.recipient_id for d in accounting.disclosures}
+    own = history.access_history(deps, client_id=p.client, by=p.client)
+    assert "suspend_accounting" not in {e.action for e in own.entries}
+    officer = history.access_history(deps, client_id=p.client, by=p.officer)
+    assert "suspend_accounting" in {e.action for e in officer.entries}
+    later = history.accounting_of_disclosures(
+        deps, client_id=p.client, by=p.client, now=now + timedelta(days=61)
+    )
+    assert cast.police in {d.recipient_id for d in later.disclosures}
+
+
+def test_the_client_sees_a_disclosure_in_their_history_only_once_told(
+    deps: Deps, cast: Cast
+) -> None:
+    p = cast.p
+    done, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=p.clinician)
+
+    def own_actions() -> set[str]:
+        seen = history.access_history(deps, client_id=p.client, by=p.client).entries
+        return {e.action for e in seen}
+
+    assert not {a for a in own_actions() if a.startswith("disclos")}
+    disclosures.record_client_told(deps, done.id, by=p.officer)
+    assert {"disclose", "disclosure_break_glass"} <= own_actions()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_workflow_runs_as_confide_app_which_cannot_delete_a_request(
+    deps: Deps, cast: Cast, database_url: str
+) -> None:
+    app_engine = make_engine(database_url, role="confide_app")
+    app = replace(deps, engine=app_engine)
+    try:
+        opened = disclosures.open_request(app, warn_ask(cast), by=cast.p.clinician)
+        disclosures.submit_request(app, opened.id, by=cast.p.clinician)
+        disclosures.approve_request(app, opened.id, by=cast.supervisor)
+        disclosures.disclose(app, opened.id, by=cast.p.clinician)
+        now = deps.clock.now()
+        suspension = Suspension(cast.police, now, now + timedelta(days=5))
+        record_suspension(app, cast.p.client, suspension, by=cast.p.officer)
+        with app_engine.begin() as c:
+            with pytest.raises(DatabaseError, match="permission denied"):
+                c.execute(
+                    delete(t.disclosure_requests).where(t.disclosure_requests.c.id == opened.id)
+                )
+            c.rollback()
+    finally:
+        app_engine.dispose()

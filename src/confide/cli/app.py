@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from confide import __version__
 from confide.cli.audit_commands import audit_app
 from confide.cli.disclose_commands import disclose_app
-from confide.cli.history_commands import history_command
+from confide.cli.history_commands import history_command, suspend_command
 from confide.cli.notice_commands import notice_app
 from confide.cli.render import decision_as_dict, render_scene, render_store_scenes
 from confide.domain import ConfideError
@@ -37,6 +37,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(disclose_app, name="disclose")
 app.add_typer(notice_app, name="notice")
 app.command("history")(history_command)
+app.command("suspend-accounting")(suspend_command)
 
 
 def _version(value: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,17 +13,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from confide.domain import InvalidValue
 from confide.services.history import (
     EXCLUSIONS,
     SUSPENSION_NOTE,
     AccessHistory,
     Accounting,
+    StatementForm,
+    Suspension,
     access_history,
     record_export,
 )
 from confide.services.history import accounting_of_disclosures as accounting
 from confide.services.history_export import history_fhir_bundle, history_pdf
 from confide.services.setup import open_existing
+from confide.services.suspensions import record_suspension
 from confide.store.settings import StoreSettings
 
 
@@ -94,3 +99,31 @@ def _show_accounting(console: Console, accounts: Accounting) -> None:
     if accounts.withheld:
         console.print(SUSPENSION_NOTE)
     console.print(f"[dim]{EXCLUSIONS}[/]")
+
+
+def suspend_command(
+    client: Annotated[str, typer.Argument(help="The client's id.")],
+    by: Annotated[str, typer.Option("--as", help="The privacy officer of the client's practice.")],
+    agency: Annotated[str, typer.Option(help="The agency or official on file who asked.")],
+    until: Annotated[str, typer.Option(help="When the suspension ends (a date or date and time).")],
+    oral: Annotated[
+        bool, typer.Option(help="Asked orally: it lasts at most 30 days unless put in writing.")
+    ] = False,
+) -> None:
+    """Hold the disclosures made to an agency back from the client's accounting, for a time,
+    at the agency's request (45 CFR 164.528(a)(2))."""
+    try:
+        ends = datetime.fromisoformat(until)
+    except ValueError:
+        raise InvalidValue("--until", "a date like 2027-03-01") from None
+    ends = ends if ends.tzinfo is not None else ends.replace(tzinfo=UTC)
+    opened = open_existing(StoreSettings.from_environment(os.environ))
+    now = opened.deps.clock.now()
+    form = StatementForm.ORAL if oral else StatementForm.WRITTEN
+    suspension = Suspension(agency, now, ends, form)
+    record_suspension(opened.deps, client, suspension, by=by)
+    Console().print(
+        f"Recorded: disclosures to {agency} are held back from {client}'s accounting until "
+        f"{suspension.ends_at:%Y-%m-%d %H:%M} UTC.",
+        highlight=False,
+    )

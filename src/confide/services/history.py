@@ -133,6 +133,7 @@ _ACTION_WORDS: Mapping[str, str] = MappingProxyType(
         "disclosure_client_told": "recorded that you were told of a disclosure",
         "disclosure_notice_withheld": "recorded why you are not told of a disclosure yet",
         "disclosure_view": "looked at a disclosure request",
+        "suspend_accounting": "recorded an agency's suspension of the accounting",
     }
 )
 
@@ -299,11 +300,16 @@ def access_history(
         chain = _chain(c, client_id)
         people = _people(c, {e.actor_id for e in chain})
         newest_first = sorted(chain, key=lambda e: (e.at, e.seq), reverse=True)
-        untold = _untold_disclosures(c, client_id) if by == client_id else frozenset()
+        own_view = by == client_id
+        untold = _untold_disclosures(c, client_id) if own_view else frozenset()
+        # While an agency's suspension is in force, its record would itself tell the client.
+        suspended = own_view and any(s.in_force(now) for s in _stored_suspensions(c, client_id))
         entries = tuple(
             _history_entry(e, client_id, by, people)
             for e in newest_first
-            if (since is None or e.at >= since) and not _is_untold(e, untold)
+            if (since is None or e.at >= since)
+            and not _is_untold(e, untold)
+            and not (suspended and e.action == "suspend_accounting")
         )
         intact = _intact(client_id, chain)
         _log_view(deps, c, at=now, client_id=client_id, by=by, action=HISTORY_ACTION, rule=rule)
@@ -370,7 +376,8 @@ class Suspension:
     ``agency`` is the organisation or person on file the disclosures went to. A written
     statement suspends until ``until``; an oral one, documented with the agency's identity, for
     at most 30 days from the statement unless a written one follows (164.528(a)(2)(ii)).
-    Suspensions are passed in for now; storing them comes with the disclosure workflows.
+    The privacy officer stores them (``services.suspensions``); the accounting applies those
+    and any passed in.
     """
 
     agency: str
@@ -504,6 +511,7 @@ def accounting_of_disclosures(
             raise InvalidValue("suspensions", "must be suspensions (agency, times, statement)")
     with deps.engine.begin() as c:
         client, logged_at, rule = _authorised(deps, c, client_id, by, ACCOUNTING_ACTION)
+        suspensions = [*suspensions, *_stored_suspensions(c, client_id)]
         at = logged_at if asked_at is None else asked_at
         start = six_years_before(at)
         chain = [e for e in _chain(c, client_id) if start <= e.at <= at]
@@ -519,6 +527,15 @@ def accounting_of_disclosures(
     active = [s for s in suspensions if s.in_force(at)]
     shown = tuple(d for d in found if not any(s.covers(d) for s in active))
     return Accounting(client_id, at, start, shown, withheld=len(shown) < len(found))
+
+
+def _stored_suspensions(c: Connection, client_id: str) -> list[Suspension]:
+    rows = c.execute(
+        select(t.accounting_suspensions).where(t.accounting_suspensions.c.client_id == client_id)
+    )
+    return [
+        Suspension(r.agency_id, r.requested_at, r.until, StatementForm(r.statement)) for r in rows
+    ]
 
 
 def six_years_before(at: datetime) -> datetime:

@@ -264,3 +264,18 @@ disclosure_requests = Table(
     Column("sealed_details", LargeBinary, nullable=False),
     Index("ix_disclosure_requests_organisation_state", "organisation_id", "state"),
 )
+
+# An agency's or official's request to hold disclosures made to it back from a client's
+# accounting for a time (HIPAA 45 CFR 164.528(a)(2)). Never deleted; it simply ends.
+accounting_suspensions = Table(
+    "accounting_suspensions",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("client_id", String(ID), ForeignKey("clients.id"), nullable=False, index=True),
+    Column("agency_id", String(ID), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("until", UtcDateTime(), nullable=False),
+    Column("statement", String(8), nullable=False),
+    Column("recorded_by", String(ID), ForeignKey("actors.id"), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+)

@@ -1,7 +1,8 @@
 """Exception disclosure requests (decision 0013): one row per request, its state and times;
 the justification and the order's details sealed. The application role may read, add and
 update requests, never delete them. Notice versions gain their plain-language text, and
-people on file when and by whom they were added.
+people on file when and by whom they were added. Agencies' suspensions of a client's
+accounting of disclosures are stored (45 CFR 164.528(a)(2)).
 
 Revision ID: 0004
 Revises: 0003
@@ -77,9 +78,25 @@ def upgrade() -> None:
     with op.batch_alter_table("actors") as batch:
         batch.add_column(sa.Column("added_at", UtcDateTime(), nullable=True))
         batch.add_column(sa.Column("added_by", sa.String(ID), nullable=True))
+    op.create_table(
+        "accounting_suspensions",
+        sa.Column("id", sa.String(ID), primary_key=True),
+        sa.Column("client_id", sa.String(ID), sa.ForeignKey("clients.id"), nullable=False),
+        sa.Column("agency_id", sa.String(ID), nullable=False),
+        sa.Column("requested_at", UtcDateTime(), nullable=False),
+        sa.Column("until", UtcDateTime(), nullable=False),
+        sa.Column("statement", sa.String(8), nullable=False),
+        sa.Column("recorded_by", sa.String(ID), sa.ForeignKey("actors.id"), nullable=False),
+        sa.Column("recorded_at", UtcDateTime(), nullable=False),
+    )
+    op.create_index("ix_accounting_suspensions_client_id", "accounting_suspensions", ["client_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"GRANT SELECT, INSERT ON accounting_suspensions TO {APP_ROLE}")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_accounting_suspensions_client_id", "accounting_suspensions")
+    op.drop_table("accounting_suspensions")
     with op.batch_alter_table("actors") as batch:
         batch.drop_column("added_by")
         batch.drop_column("added_at")
