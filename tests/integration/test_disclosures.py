@@ -38,6 +38,7 @@ from tests.integration.disclosure_cast import (
     NOTE,
     PSY,
     RISK,
+    SUD,
     Cast,
     pdf_text,
     warn_ask,
@@ -190,8 +191,10 @@ def _court_order(
     *,
     named: frozenset[Category] = frozenset({Category.DIAGNOSIS}),
     kind: ProcessKind = ProcessKind.COURT_ORDER,
+    part2_findings: bool = False,
 ) -> disclosures.DisclosureRequest:
     process = LegalProcess(
+        part2_findings=part2_findings,
         kind=kind,
         court="Synthetic County Court",
         case_number="SYN-0001",
@@ -456,3 +459,21 @@ def test_the_workflow_runs_as_confide_app_which_cannot_delete_a_request(
             c.rollback()
     finally:
         app_engine.dispose()
+
+
+def test_a_court_order_with_part2_findings_releases_substance_use_records_with_the_notice(
+    deps: Deps, cast: Cast
+) -> None:
+    both = frozenset({Category.DIAGNOSIS, Category.SUBSTANCE_USE})
+    order = _court_order(deps, cast, both, named=both, part2_findings=True)
+    disclosures.submit_request(deps, order.id, by=cast.p.officer)
+    disclosures.approve_request(deps, order.id, by=cast.supervisor)
+
+    _, package = disclosures.disclose(deps, order.id, by=cast.p.officer)
+
+    text = " ".join(pdf_text(package.pdf).split())
+    assert SUD in text
+    assert "42 CFR part 2 prohibits unauthorized use or disclosure" in text
+    assert "42 CFR 2.64" in text
+    assert text.count("164.512(e)(1)(i)") >= 1
+    assert "164.512(e)(1)(i); HIPAA 45 CFR 164.512(e)(1)(i)" not in text

@@ -204,10 +204,7 @@ def _cover(
         request_id=request.id,
         client_id=request.client_id,
         ground=request.ground,
-        citation=(
-            f"{pack.rule(request.ground, request.victim_kind).cite}; "
-            f"{GROUND_CITATION[request.ground]}"
-        ),
+        citation=_citation(request, pack.rule(request.ground, request.victim_kind).cite, entries),
         jurisdiction=pack.name,
         recipient_id=request.recipient_id,
         recipient_kind=request.recipient_kind,
@@ -228,3 +225,17 @@ def _cover(
         ),
         legal_process=legal,
     )
+
+
+def _citation(request: DisclosureRequest, pack_cite: str, entries: tuple[PackageEntry, ...]) -> str:
+    """The jurisdiction's citation, the federal rule when it is another, and 42 CFR 2.64 when a
+    court order releases substance-use records."""
+    federal = GROUND_CITATION[request.ground]
+    cites = [pack_cite]
+    if federal.removeprefix("HIPAA ") not in pack_cite:
+        cites.append(federal)
+    if request.legal_process is not None and any(
+        e.category is Category.SUBSTANCE_USE for e in entries
+    ):
+        cites.append("42 CFR 2.64 (court order with the required findings)")
+    return "; ".join(cites)
