@@ -477,3 +477,22 @@ def test_a_court_order_with_part2_findings_releases_substance_use_records_with_t
     assert "42 CFR 2.64" in text
     assert text.count("164.512(e)(1)(i)") >= 1
     assert "164.512(e)(1)(i); HIPAA 45 CFR 164.512(e)(1)(i)" not in text
+
+
+def test_a_record_written_after_the_approval_does_not_ride_along(deps: Deps, cast: Cast) -> None:
+    p = cast.p
+    opened = disclosures.open_request(deps, warn_ask(cast), by=p.clinician)
+    disclosures.submit_request(deps, opened.id, by=p.clinician)
+    disclosures.approve_request(deps, opened.id, by=cast.supervisor)
+    added = "Synthetic risk line added after the approval."
+    records.write_record(
+        deps,
+        actor_id=p.clinician,
+        client_id=p.client,
+        category=Category.RISK_ASSESSMENT,
+        text=added,
+    )
+    _, package = disclosures.disclose(deps, opened.id, by=p.clinician)
+    text = pdf_text(package.pdf)
+    assert RISK in text
+    assert added not in text

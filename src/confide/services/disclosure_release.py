@@ -170,12 +170,18 @@ def _entries(
     acting: Acting, request: DisclosureRequest, permitted: frozenset[Category]
 ) -> tuple[PackageEntry, ...]:
     """The latest version of each permitted record dated within the records period (a
-    record's date is when it was first written; a later correction does not move it in)."""
+    record's date is when it was first written; a later correction does not move it in), and,
+    for an approved request, written before the approval: the approver decided on what was
+    there, and nothing added since can ride along."""
     key = client_key(acting.c, request.client_id)
     period = request.records_period
+    approved_at = None if request.emergency else request.decided_at
     out = []
     for v in RecordsRepository(acting.c).latest(request.client_id, permitted):
-        if period is not None and not period.contains(v.created_at or v.recorded_at):
+        written = v.created_at or v.recorded_at
+        if period is not None and not period.contains(written):
+            continue
+        if approved_at is not None and written > approved_at:
             continue
         binding = RecordBinding(v.client_id, v.record_id, v.category.value, v.version)
         text = acting.deps.vault.open(key, v.ciphertext, binding).decode()
