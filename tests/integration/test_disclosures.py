@@ -496,3 +496,12 @@ def test_a_record_written_after_the_approval_does_not_ride_along(deps: Deps, cas
     text = pdf_text(package.pdf)
     assert RISK in text
     assert added not in text
+
+
+def test_the_clients_history_words_each_step_plainly(deps: Deps, cast: Cast) -> None:
+    done, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=cast.p.clinician)
+    disclosures.record_client_told(deps, done.id, by=cast.p.officer)
+    seen = history.access_history(deps, client_id=cast.p.client, by=cast.p.client).entries
+    outcomes = {e.outcome for e in seen if e.action.startswith("disclosure_")}
+    assert "allowed - the disclosure request is now: client notified" in outcomes
+    assert not any(" - disclosure." in o for o in outcomes)

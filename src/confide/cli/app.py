@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -148,12 +150,24 @@ def demo(
         "[dim]Every decision above came from one pure function, confide.policy.decide, "
         "with no database and no clock.[/]"
     )
+    command = _command_name()
     console.print(
         "\nNext: the limits of confidentiality on the stored practice, e.g. "
-        "[bold]confide disclose rules[/] and [bold]confide notice show client-demo-001 --as "
-        "client-demo-001[/]; docs/privacy-officer-guide.md walks through each workflow.",
+        f"[bold]{command} disclose rules[/] and [bold]{command} notice show client-demo-001 "
+        "--as client-demo-001[/]; docs/privacy-officer-guide.md walks through each workflow.",
         highlight=False,
     )
+
+
+def _command_name() -> str:
+    """How the person ran confide (e.g. .venv/bin/confide), so the hint can be pasted."""
+    invoked = Path(sys.argv[0])
+    if invoked.name != "confide":
+        return "confide"
+    try:
+        return str(invoked.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(invoked)
 
 
 def main() -> None:

@@ -207,9 +207,16 @@ def action_words(action: str) -> str:
 
 def rule_words(rule: str) -> str:
     """A logged rule in plain words; rules without wording yet are shown by their id."""
-    if rule not in _RULE_WORDS and rule.startswith("deny.admin."):
+    if rule in _RULE_WORDS:
+        return _RULE_WORDS[rule]
+    if rule.startswith("deny.admin."):
         return "not theirs to change"
-    return _RULE_WORDS.get(rule, rule)
+    if rule.startswith("deny.disclosure."):
+        return "refused by the rules for disclosures without consent"
+    if rule.startswith("disclosure."):
+        state = rule.removeprefix("disclosure.").replace("_", " ")
+        return f"the disclosure request is now: {state}"
+    return rule
 
 
 def display_name(actor_id: str, role: str, organisation: str | None = None) -> str:
