@@ -1,9 +1,10 @@
 """Concurrent appends on PostgreSQL: writers on different chains, one writer, one shared chain.
 
 Appends to one chain are serialised by a transaction-scoped advisory lock keyed by the chain;
-appends to different chains take different locks and should not wait on each other. Writer
-threads share one engine whose pool holds a connection for each, and append one event per
-transaction as the use cases do. Three runs of the same total: one writer over W clients'
+appends to different chains take different locks and should not wait on each other. Each
+writer is a process of its own with its own engine and connection (as a deployment runs several
+workers; threads would share one interpreter lock), and appends one event per transaction as the
+use cases do. Three runs of the same total: one writer over W clients'
 chains, W writers each on a client chain of its own, and W writers all on one client's chain.
 Each writer makes a few untimed appends to a chain of its own first (its connection opened and
 warm); the clock runs from when every writer is ready to when the last one is done. After each
@@ -13,6 +14,8 @@ run, ``verify_log`` walks every chain of the database and must find no break.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import multiprocessing.queues
 import os
 import threading
 import time
@@ -42,7 +45,7 @@ class ConcurrentRun:
     chains: int
     events: int
     seconds: float
-    client_cpu_s: float  # CPU time of this process (every thread) while the writers ran
+    client_cpu_s: float  # CPU time of the writer processes while they appended
     machine_cores: float | None  # cores busy on the whole machine (the server too), if known
     verified_entries: int  # entries in the whole log, every one verified after the run
 
@@ -53,7 +56,7 @@ class ConcurrentRun:
 
     @property
     def client_cores(self) -> float:
-        """Cores this process kept busy on average (1.0 is one core: the interpreter's lock)."""
+        """Cores the writer processes kept busy on average."""
         return self.client_cpu_s / self.seconds
 
 
@@ -99,9 +102,9 @@ def measure_concurrency(
         (DISTINCT_CHAINS, len(own), [source.events([c], per_writer) for c in own]),
         (SAME_CHAIN, 1, [source.events(shared, per_writer) for _ in range(writers)]),
     ]
-    pool_size = writers + 2
+    pool_size = 1  # each writer process has its own engine and connection
     url = engine.url.render_as_string(hide_password=False)
-    pooled = make_engine(url, pool_size=pool_size, max_overflow=0)
+    pooled = make_engine(url)
     runs = []
     logged = 0
     try:
@@ -110,7 +113,7 @@ def measure_concurrency(
                 f"concurrency: {name}: {len(plan)} writer(s) on {chains} chain(s), "
                 f"{total:,} appends"
             )
-            elapsed, cpu, machine = _run_writers(pooled, warmups[: len(plan)], plan)
+            elapsed, cpu, machine = _run_writers(url, warmups[: len(plan)], plan)
             logged += total + len(plan) * config.concurrent_warmup
             report = verify_log(pooled, None)
             assert not report.breaks, f"a chain broke: {report.breaks[0].describe()}"
@@ -128,52 +131,72 @@ def measure_concurrency(
 
 
 def _run_writers(
-    engine: Engine,
+    url: str,
     warmups: Sequence[Sequence[AccessEvent]],
     plan: Sequence[Sequence[AccessEvent]],
 ) -> tuple[float, float, float | None]:
-    """One thread per writer; each warms up, waits for the others, then appends its events.
-    Returns the seconds from the start signal to the last writer's end, the CPU seconds this
-    process spent meanwhile, and the cores the whole machine kept busy (None if unknown)."""
-    ready = threading.Barrier(len(plan) + 1)
-    errors: list[BaseException] = []
-
-    def write(warmup: Sequence[AccessEvent], events: Sequence[AccessEvent]) -> None:
-        audit_log = ChainedAuditLog()
-        try:
-            for event in warmup:
-                with engine.begin() as c:
-                    audit_log.append(c, event)
-            ready.wait()
-            for event in events:
-                with engine.begin() as c:
-                    audit_log.append(c, event)
-        except BaseException as error:  # reported by the main thread
-            errors.append(error)
-            ready.abort()
-
-    threads = [
-        threading.Thread(target=write, args=(warm, events), name=f"writer-{n}")
+    """One process per writer, as a deployment runs several workers: each opens its own
+    engine, warms up, waits for the others, then appends its events one per transaction.
+    Returns the seconds from the start signal to the last writer's end, the CPU seconds the
+    writers spent meanwhile, and the cores the whole machine kept busy (None if unknown)."""
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(len(plan) + 1)
+    results = context.Queue()
+    writers = [
+        context.Process(
+            target=_write, args=(url, list(warm), list(events), ready, results), name=f"w{n}"
+        )
         for n, (warm, events) in enumerate(zip(warmups, plan, strict=True))
     ]
     with collector_paused():
-        for thread in threads:
-            thread.start()
+        for writer in writers:
+            writer.start()
         with contextlib.suppress(threading.BrokenBarrierError):
-            ready.wait()  # broken only if a writer failed warming up; its error is raised below
-        start, cpu_start, machine_start = time.perf_counter(), time.process_time(), _cpu_jiffies()
-        for thread in threads:
-            thread.join()
-        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+            ready.wait(timeout=300)  # broken only if a writer failed warming up
+        start, machine_start = time.perf_counter(), _cpu_jiffies()
+        reports = [results.get(timeout=3600) for _ in writers]
+        elapsed = time.perf_counter() - start
         machine_end = _cpu_jiffies()
-    if errors:
-        raise errors[0]
+        for writer in writers:
+            writer.join()
+    failures = [r for r in reports if isinstance(r, str)]
+    if failures:
+        raise RuntimeError(f"a writer failed: {failures[0]}")
+    cpu = sum(r for r in reports if isinstance(r, float))
     machine = None
     if machine_start is not None and machine_end is not None:
         busy = machine_end[0] - machine_start[0]
         total = machine_end[1] - machine_start[1]
         machine = (os.cpu_count() or 1) * busy / total if total else None
     return elapsed, cpu, machine
+
+
+def _write(
+    url: str,
+    warmup: list[AccessEvent],
+    events: list[AccessEvent],
+    ready: threading.Barrier,
+    results: multiprocessing.queues.Queue[float | str],
+) -> None:
+    """One writer process: its own engine; reports its CPU seconds after the start signal,
+    or the kind of error that stopped it."""
+    engine = make_engine(url)
+    audit_log = ChainedAuditLog()
+    try:
+        for event in warmup:
+            with engine.begin() as c:
+                audit_log.append(c, event)
+        ready.wait(timeout=300)
+        cpu_start = time.process_time()
+        for event in events:
+            with engine.begin() as c:
+                audit_log.append(c, event)
+        results.put(time.process_time() - cpu_start)
+    except Exception as error:  # reported by the parent
+        ready.abort()
+        results.put(f"{type(error).__name__}: {error}")
+    finally:
+        engine.dispose()
 
 
 def _cpu_jiffies() -> tuple[int, int] | None:

@@ -35,10 +35,11 @@ VERIFY_NOTE = (
     "that reads every row into Python can beat it."
 )
 CONCURRENCY_NOTE = (
-    "Concurrency (PostgreSQL): writer threads share one engine (pool of {pool}), one event per "
-    "transaction, {total:,} appends per run; each writer first makes {warm} untimed appends to "
-    "a chain of its own. Client cores: this process's CPU time (all threads) over the run's wall "
-    "time; machine cores: every process's, the database server's included (/proc/stat). "
+    "Concurrency (PostgreSQL): each writer is a process with its own engine and connection "
+    "(pool of {pool}), one event per transaction, {total:,} appends per run; each writer first "
+    "makes {warm} untimed appends to a chain of its own. Client cores: the writers' CPU time "
+    "after the start signal over the run's wall time; machine cores: every process's, the "
+    "database server's included (/proc/stat). "
     "After each run verify_log walks every chain (verified entries: the whole log so far) and "
     "finds no break."
 )
@@ -216,7 +217,7 @@ def concurrency_table(concurrency: ConcurrencyResult) -> Table:
     """Appends per second by writers and chains, against one writer."""
     table = Table(
         title=(
-            "Concurrent appends on PostgreSQL (threads sharing one engine, one event per "
+            "Concurrent appends on PostgreSQL (a process per writer, one event per "
             f"transaction; {os.cpu_count()} cores)"
         )
     )
