@@ -39,8 +39,8 @@ from confide.services.history import (
     AccessHistory,
     Accounting,
     HistoryEntry,
-    role_words,
 )
+from confide.services.history_words import role_words
 
 # FHIR ---------------------------------------------------------------------------------------
 
