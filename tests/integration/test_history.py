@@ -401,6 +401,7 @@ def test_the_pdf_lists_the_accesses_and_the_accounting_and_no_clinical_text(
     assert "temporarily left out" not in text  # the suspension names nobody disclosed to
     assert NOTE not in text
     assert "quarrel" not in text
+    assert history_pdf(seen, accounting) == pdf  # the same history, the same bytes
 
 
 def test_the_pdf_says_when_entries_are_withheld_and_survives_any_characters(

@@ -261,6 +261,8 @@ def history_pdf(history: AccessHistory, accounting: Accounting) -> bytes:
     if history.client_id != accounting.client_id:
         raise ValueError("the history and the accounting are of different clients")
     pdf = _Document(history.client_id)
+    # The same history gives the same bytes: the document's date is the history's, not now.
+    pdf.set_creation_date(history.generated_at)
     pdf.add_page()
     _title(pdf, history)
     _accesses(pdf, history)
