@@ -995,7 +995,7 @@ def test_the_cli_never_drops_a_records_limit(
 
     from confide.cli import disclose_commands
 
-    monkeypatch.setattr(disclose_commands, "_deps", lambda: deps)
+    monkeypatch.setattr(disclose_commands, "opened_deps", lambda: deps)
     result = CliRunner().invoke(
         disclose_commands.disclose_app,
         [

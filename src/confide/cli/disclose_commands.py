@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -19,29 +19,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from confide.cli.options import AS, moment, opened_deps
 from confide.domain import InvalidValue, Period
 from confide.domain.disclosures import DisclosureRequest, LegalProcess
 from confide.policy.rule_packs import GROUND_KEYS, RulePack, key_name
 from confide.services import disclosures
-from confide.services.deps import Deps
 from confide.services.disclosure_package import DisclosurePackage
-from confide.services.setup import open_existing
-from confide.store.settings import StoreSettings
 
 disclose_app = typer.Typer(
     help="The limits of confidentiality: exception disclosures, step by step.",
     no_args_is_help=True,
 )
 
-AS = typer.Option("--as", help="Who acts (their id).")
 Categories = Annotated[
     list[str],
     typer.Option("--category", "-c", help="A record category to disclose (repeat for more)."),
 ]
-
-
-def _deps() -> Deps:
-    return open_existing(StoreSettings.from_environment(os.environ)).deps
 
 
 def _words(text: str | None, file: Path | None, name: str) -> str:
@@ -60,11 +53,7 @@ def _words(text: str | None, file: Path | None, name: str) -> str:
 def _moment(text: str | None, name: str) -> datetime | None:
     if text is None:
         return None
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidValue(name, "a date and time like 2026-03-02T09:30+00:00") from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return moment(text, name, "a date and time like 2026-03-02T09:30+00:00")
 
 
 def _day(text: str, name: str) -> date:
@@ -157,19 +146,19 @@ def open_command(  # noqa: PLR0917 - typer: one option per field
         suspected_at=_moment(suspected_at, "--suspected-at"),
         legal_process=process,
     )
-    _show(disclosures.open_request(_deps(), ask, by=by), "Opened")
+    _show(disclosures.open_request(opened_deps(), ask, by=by), "Opened")
 
 
 @disclose_app.command("submit")
 def submit_command(request: str, by: Annotated[str, AS]) -> None:
     """Send a draft for approval by a second person."""
-    _show(disclosures.submit_request(_deps(), request, by=by), "Submitted")
+    _show(disclosures.submit_request(opened_deps(), request, by=by), "Submitted")
 
 
 @disclose_app.command("approve")
 def approve_command(request: str, by: Annotated[str, AS]) -> None:
     """Approve a submitted request (never your own)."""
-    _show(disclosures.approve_request(_deps(), request, by=by), "Approved")
+    _show(disclosures.approve_request(opened_deps(), request, by=by), "Approved")
 
 
 @disclose_app.command("reject")
@@ -181,13 +170,13 @@ def reject_command(
 ) -> None:
     """Reject a submitted request, saying why."""
     words = _words(reason, reason_file, "reason")
-    _show(disclosures.reject_request(_deps(), request, by=by, reason=words), "Rejected")
+    _show(disclosures.reject_request(opened_deps(), request, by=by, reason=words), "Rejected")
 
 
 @disclose_app.command("withdraw")
 def withdraw_command(request: str, by: Annotated[str, AS]) -> None:
     """Withdraw a request not yet decided."""
-    _show(disclosures.withdraw_request(_deps(), request, by=by), "Withdrawn")
+    _show(disclosures.withdraw_request(opened_deps(), request, by=by), "Withdrawn")
 
 
 @disclose_app.command("release")
@@ -197,7 +186,7 @@ def release_command(
     out: Annotated[Path, typer.Option(help="Folder for the package's PDF and FHIR JSON.")],
 ) -> None:
     """Produce the package of an approved request for its recipient."""
-    done, package = disclosures.disclose(_deps(), request, by=by)
+    done, package = disclosures.disclose(opened_deps(), request, by=by)
     _show(done, "Disclosed")
     _write(out, done, package)
 
@@ -227,7 +216,7 @@ def break_glass_command(  # noqa: PLR0917 - typer: one option per field
         categories=frozenset(category),
         justification=_words(justification, justification_file, "justification"),
     )
-    done, package = disclosures.break_the_glass(_deps(), ask, by=by)
+    done, package = disclosures.break_the_glass(opened_deps(), ask, by=by)
     _show(done, "Disclosed in an emergency")
     _write(out, done, package)
 
@@ -242,14 +231,14 @@ def review_command(
 ) -> None:
     """Review an emergency disclosure after the fact."""
     words = _words(note, note_file, "note")
-    done = disclosures.review_emergency(_deps(), request, by=by, outcome=outcome, note=words)
+    done = disclosures.review_emergency(opened_deps(), request, by=by, outcome=outcome, note=words)
     _show(done, "Reviewed")
 
 
 @disclose_app.command("told")
 def told_command(request: str, by: Annotated[str, AS]) -> None:
     """Record that the client was told what was disclosed, to whom and why."""
-    _show(disclosures.record_client_told(_deps(), request, by=by), "Client told")
+    _show(disclosures.record_client_told(opened_deps(), request, by=by), "Client told")
 
 
 @disclose_app.command("withhold")
@@ -261,7 +250,7 @@ def withhold_command(
 ) -> None:
     """Record why the client is not told for now, and when to decide again."""
     done = disclosures.withhold_notice(
-        _deps(), request, by=by, reason=reason, review_on=_day(review_on, "--review-on")
+        opened_deps(), request, by=by, reason=reason, review_on=_day(review_on, "--review-on")
     )
     _show(done, "Notice withheld")
 
@@ -269,13 +258,13 @@ def withhold_command(
 @disclose_app.command("show")
 def show_command(request: str, by: Annotated[str, AS]) -> None:
     """One request's state and dates (its words stay sealed)."""
-    _show(disclosures.view_request(_deps(), request, by=by), "Request")
+    _show(disclosures.view_request(opened_deps(), request, by=by), "Request")
 
 
 @disclose_app.command("queue")
 def queue_command(by: Annotated[str, AS]) -> None:
     """What waits for a supervisor or the privacy officer, soonest deadline first."""
-    deps = _deps()
+    deps = opened_deps()
     items = disclosures.work_queue(deps, by=by)
     console = Console()
     if not items:
@@ -302,7 +291,7 @@ def queue_command(by: Annotated[str, AS]) -> None:
 @disclose_app.command("rules")
 def rules_command() -> None:
     """The jurisdiction's rules in force (CONFIDE_RULE_PACK)."""
-    show_rules(Console(), _deps().rules)
+    show_rules(Console(), opened_deps().rules)
 
 
 def show_rules(console: Console, pack: RulePack) -> None:

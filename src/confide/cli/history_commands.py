@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from confide.domain import InvalidValue
+from confide.cli.options import moment
 from confide.services.history import (
     EXCLUSIONS,
     SUSPENSION_NOTE,
@@ -112,11 +111,7 @@ def suspend_command(
 ) -> None:
     """Hold the disclosures made to an agency back from the client's accounting, for a time,
     at the agency's request (45 CFR 164.528(a)(2))."""
-    try:
-        ends = datetime.fromisoformat(until)
-    except ValueError:
-        raise InvalidValue("--until", "a date like 2027-03-01") from None
-    ends = ends if ends.tzinfo is not None else ends.replace(tzinfo=UTC)
+    ends = moment(until, "--until", "a date like 2027-03-01")
     opened = open_existing(StoreSettings.from_environment(os.environ))
     now = opened.deps.clock.now()
     form = StatementForm.ORAL if oral else StatementForm.WRITTEN

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -12,21 +11,14 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 
+from confide.cli.options import AS, moment, opened_deps
 from confide.domain import InvalidValue, NoticeVersion
 from confide.services import practice
-from confide.services.deps import Deps
 from confide.services.notice import default_notice_text, notice_status
-from confide.services.setup import open_existing
-from confide.store.settings import StoreSettings
 
 notice_app = typer.Typer(
     help="The limits-of-confidentiality notice: show, acknowledge, publish.", no_args_is_help=True
 )
-AS = typer.Option("--as", help="Who acts (their id).")
-
-
-def _deps() -> Deps:
-    return open_existing(StoreSettings.from_environment(os.environ)).deps
 
 
 @notice_app.command("show")
@@ -34,7 +26,7 @@ def show_command(
     client: Annotated[str, typer.Argument(help="The client's id.")], by: Annotated[str, AS]
 ) -> None:
     """The notice in force, and whether the client still has to acknowledge it."""
-    status = notice_status(_deps(), client, by=by)
+    status = notice_status(opened_deps(), client, by=by)
     console = Console()
     version = "confide's default" if status.current is None else status.current.version
     console.print(Panel(Markdown(status.text), title=f"Notice ({version})", expand=False))
@@ -59,7 +51,7 @@ def acknowledge_command(
     version: Annotated[str | None, typer.Option(help="The version (default: current).")] = None,
 ) -> None:
     """Record the client's acknowledgment (by the client, or staff from a signed form)."""
-    deps = _deps()
+    deps = opened_deps()
     if version is None:
         current = notice_status(deps, client, by=by).current
         if current is None:
@@ -81,17 +73,14 @@ def publish_command(
     ] = None,
 ) -> None:
     """Publish a new version; every client is then asked to acknowledge it."""
-    try:
-        start = datetime.fromisoformat(effective_from) if effective_from else datetime.now(UTC)
-    except ValueError:
-        raise InvalidValue(
-            "--effective-from", "a date and time like 2027-01-01T00:00+00:00"
-        ) from None
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
+    start = (
+        moment(effective_from, "--effective-from", "a date and time like 2027-01-01T00:00+00:00")
+        if effective_from
+        else datetime.now(UTC)
+    )
     try:
         text = default_notice_text() if text_file is None else text_file.read_text("utf-8")
     except OSError as e:
         raise InvalidValue("--text-file", f"cannot read it: {e.strerror}") from None
-    practice.publish_notice(_deps(), NoticeVersion(version, start, text), by=by)
+    practice.publish_notice(opened_deps(), NoticeVersion(version, start, text), by=by)
     Console().print(f"Published {version}, in effect from {start:%Y-%m-%d %H:%M} UTC.")

@@ -369,22 +369,13 @@ def break_the_glass(
     if request.emergency:
         raise DisclosureRefused("disclosure.emergency", "the glass is already broken")
     check_opening(request, requester, pack)
-    grant = BreakGlassGrant(
-        id=f"{request.id}.btg",
-        clinician_id=requester.actor.id,
-        client_id=request.client_id,
-        ground=request.ground,
-        opened_at=at,
-        expires_at=at + pack.break_glass_window,
-        justification=f"disclosure request {request.id}",
-    )
     emergency = _next(
         request,
         emergency=True,
         submitted_at=at,
         review_due=at + pack.break_glass_review_within,
     )
-    return emergency, grant
+    return emergency, emergency_grant(emergency, pack)
 
 
 def emergency_grant(request: DisclosureRequest, pack: RulePack) -> BreakGlassGrant:

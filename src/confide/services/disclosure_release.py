@@ -28,10 +28,10 @@ from confide.services.disclosure_package import (
 from confide.services.disclosure_steps import Acting, client_key
 from confide.services.errors import Conflict
 from confide.services.events import log_event
+from confide.services.records import open_version
 from confide.store.access_log import AccessEvent
 from confide.store.practice_repository import PracticeRepository
 from confide.store.records_repository import RecordsRepository
-from confide.vault import RecordBinding
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,9 +183,8 @@ def _entries(
             continue
         if approved_at is not None and written > approved_at:
             continue
-        binding = RecordBinding(v.client_id, v.record_id, v.category.value, v.version)
-        text = acting.deps.vault.open(key, v.ciphertext, binding).decode()
-        out.append(PackageEntry(v.record_id, v.category, v.version, v.recorded_at, text))
+        entry = open_version(acting.deps, acting.c, acting.actor.id, key, v)
+        out.append(PackageEntry(v.record_id, v.category, v.version, v.recorded_at, entry.text))
     return tuple(out)
 
 

@@ -177,7 +177,7 @@ def read_records(
         if key is None or not permitted:
             refuse(c)
         stored = sorted((v for vs in found for v in vs), key=lambda v: (v.recorded_at, v.record_id))
-        entries = tuple(_open(deps, c, actor_id, key, v) for v in stored)
+        entries = tuple(open_version(deps, c, actor_id, key, v) for v in stored)
     return RecordView(entries, decisions)
 
 
@@ -225,7 +225,11 @@ def _permitted_versions(
     return out
 
 
-def _open(deps: Deps, c: Connection, actor_id: str, key: WrappedDataKey, v: StoredVersion) -> Entry:
+def open_version(
+    deps: Deps, c: Connection, actor_id: str, key: WrappedDataKey, v: StoredVersion
+) -> Entry:
+    """Decrypt one version for ``actor_id``; an integrity failure or an erased key is logged
+    and committed before it is raised, and nothing of the record is returned."""
     binding = RecordBinding(v.client_id, v.record_id, v.category.value, v.version)
     try:
         text = deps.vault.open(key, v.ciphertext, binding).decode()
