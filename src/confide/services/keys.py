@@ -27,6 +27,7 @@ from sqlalchemy import Engine, text
 from confide.services.audit import log_system_event
 from confide.services.deps import Clock, SystemClock
 from confide.services.errors import Conflict
+from confide.store.accounts_repository import AccountsRepository
 from confide.store.keys_repository import KeysRepository
 from confide.vault import (
     KeyRing,
@@ -111,7 +112,20 @@ def _rotate(
         done += len(chunk)
         if progress is not None:
             progress(done, pending)
+    _rotate_account_keys(engine, ring, batch)
     return RotationReport(ring.active_id, resumed, done)
+
+
+def _rotate_account_keys(engine: Engine, ring: KeyRing, batch: int) -> None:
+    """The keys that seal people's TOTP secrets are re-wrapped like clients' data keys."""
+    while True:
+        with engine.begin() as c:
+            accounts = AccountsRepository(c)
+            chunk = accounts.keys_not_wrapped_by(ring.active_id, batch)
+            for stored, actor_id in chunk:
+                accounts.replace_key(actor_id, stored, rewrap_data_key(ring, stored))
+        if not chunk:
+            return
 
 
 # An arbitrary constant naming confide's rotation among the database's advisory locks.

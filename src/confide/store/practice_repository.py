@@ -136,6 +136,36 @@ class PracticeRepository:
             for r in map(_relationship, self._rows(t.relationships, client_id))
         )
 
+    def consents_of(self, client_id: str) -> list[Consent]:
+        """Every consent the client gave, revoked and replaced ones too, oldest first."""
+        c = t.consents.c
+        rows = self.c.execute(
+            select(t.consents).where(c.client_id == client_id).order_by(c.recorded_at, c.id)
+        )
+        return [_consent(r) for r in rows]
+
+    def clients_treated_by(self, clinician_id: str, at: datetime) -> list[tuple[str, datetime]]:
+        """The clients the clinician treats at ``at``, with when each relationship began."""
+        r = t.relationships.c
+        rows = self.c.execute(
+            select(r.client_id, r.starts_at)
+            .where(
+                r.clinician_id == clinician_id,
+                r.starts_at <= at,
+                (r.ends_at.is_(None)) | (r.ends_at > at),
+            )
+            .order_by(r.client_id)
+        )
+        return [(row.client_id, row.starts_at) for row in rows]
+
+    def clients_of(self, organisation_id: str) -> list[tuple[str, datetime]]:
+        """The practice's clients, with when each record began."""
+        k = t.clients.c
+        rows = self.c.execute(
+            select(k.id, k.created_at).where(k.organisation_id == organisation_id).order_by(k.id)
+        )
+        return [(row.id, row.created_at) for row in rows]
+
     def consent(self, consent_id: str) -> Consent | None:
         row = self.c.execute(select(t.consents).where(t.consents.c.id == consent_id)).first()
         return None if row is None else _consent(row)

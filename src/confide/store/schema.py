@@ -103,7 +103,8 @@ relationships = Table(
     "relationships",
     metadata,
     Column("id", String(ID), primary_key=True),
-    Column("clinician_id", String(ID), ForeignKey("actors.id"), nullable=False),
+    # Indexed for a clinician's caseload (decision 0014).
+    Column("clinician_id", String(ID), ForeignKey("actors.id"), nullable=False, index=True),
     Column("client_id", String(ID), ForeignKey("clients.id"), nullable=False, index=True),
     Column("starts_at", UtcDateTime(), nullable=False),
     Column("ends_at", UtcDateTime(), nullable=True),
@@ -278,4 +279,55 @@ accounting_suspensions = Table(
     Column("statement", String(8), nullable=False),
     Column("recorded_by", String(ID), ForeignKey("actors.id"), nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+# Sign-in (decision 0014). A person's password as an argon2id hash; their TOTP secret sealed
+# with a data key of their own, wrapped by the key-encryption key like a client's.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("actor_id", String(ID), ForeignKey("actors.id"), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("password_changed_at", UtcDateTime(), nullable=False),
+    Column("totp_kek_id", String(ID), nullable=True, index=True),
+    Column("totp_wrapped_key", LargeBinary, nullable=True),
+    Column("totp_sealed", LargeBinary, nullable=True),
+    # The last TOTP time step accepted: a code is accepted once (RFC 6238 §5.2).
+    Column("totp_last_step", BigInteger, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+# Consecutive failed sign-ins per login name, known or not: a lockout names no account.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("name_hash", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", UtcDateTime(), nullable=True),
+    Column("last_failure_at", UtcDateTime(), nullable=False),
+)
+
+# Browser sessions, by the SHA-256 of their token: the token itself is never stored.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("actor_id", String(ID), ForeignKey("actors.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_seen_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime(), nullable=True),
+)
+
+# Integration tokens: scoped, expiring, revocable, stored as the SHA-256 of their secret.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("actor_id", String(ID), ForeignKey("actors.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("scopes", String(400), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
 )

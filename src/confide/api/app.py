@@ -1,0 +1,80 @@
+"""The ASGI application: routes, error answers, security headers, CSRF and a body limit.
+
+``create_app`` takes the services' dependencies, so tests build it over a real store of their
+own; ``confide serve`` builds it over the data directory.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from confide.api import errors
+from confide.api.fhir import routes as fhir
+from confide.api.middleware import BodyLimit, CsrfProtection, SecurityHeaders
+from confide.api.routes import auth, consents, disclosures, history, records
+from confide.audit.signing import VerifyKey
+from confide.services.deps import Deps
+
+DESCRIPTION = """
+confide keeps what clients tell their therapists confidential. Every read here is decided by
+the access-decision engine and written to the client's tamper-evident audit log, allowed or
+refused; a record you may not see is answered exactly like one that does not exist.
+
+**Signing in.** `POST /api/v1/auth/sign-in` with your name, password and authenticator code
+sets a session cookie; send the `csrf_token` it returns in the `x-csrf-token` header with every
+state-changing request. Integrations use a token from `POST /api/v1/tokens` as
+`Authorization: Bearer cft_…`, limited to its scopes. The FHIR R4 facade is under `/fhir`.
+"""
+
+TAGS = [
+    {"name": "sign-in", "description": "Sessions, passwords and who you are."},
+    {"name": "tokens", "description": "Scoped, expiring, revocable tokens for integrations."},
+    {"name": "accounts", "description": "Accounts for people on file (privacy officer)."},
+    {"name": "records", "description": "Caseload, clients and their records."},
+    {"name": "consents", "description": "The client's consents: give, narrow, revoke."},
+    {"name": "trust", "description": "The notice, the access history, the accounting."},
+    {"name": "disclosures", "description": "The limits of confidentiality, as workflows."},
+    {"name": "audit", "description": "The audit log's integrity."},
+    {"name": "fhir", "description": "FHIR R4: Consent, AuditEvent, Patient."},
+]
+
+
+def create_app(
+    deps: Deps,
+    *,
+    verify_key: VerifyKey | None = None,
+    csrf_secret: str | None = None,
+) -> FastAPI:
+    """The application over ``deps``. ``csrf_secret`` signs CSRF tokens (keep it across
+    restarts, or signed-in browsers must sign in again before changing anything)."""
+    app = FastAPIOffline(
+        title="confide",
+        version="1",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+    )
+    app.state.deps = deps
+    app.state.verify_key = verify_key
+    for module in (auth, records, consents, history, disclosures, fhir):
+        app.include_router(module.router)
+    errors.install(app)
+    secret = csrf_secret or secrets.token_urlsafe(32)
+    app.add_middleware(CsrfProtection, secret=secret)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
+    # The CSRF middleware's token maker, for the sign-in answer (same secret, same format).
+    app.state.csrf = CsrfProtection(app.router, secret)
+    return app
+
+
+def csrf_secret_file(data_dir: Path) -> str:
+    """The deployment's CSRF signing secret, made on first use (owner-only file)."""
+    path = data_dir / "csrf.secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,139 @@
+"""Every error the services raise, mapped once to an HTTP answer (decision 0014).
+
+Answers carry the problem and the field, never a stack trace, never the value that was sent
+(it may be clinical text). "Not found" and "may not see it" are one answer, byte for byte.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from confide.domain.errors import ConfideError, InvalidValue
+from confide.services.accounts import NotAuthenticated, ScopeMissing, SignInLocked, SignInRefused
+from confide.services.errors import Conflict, NotFoundOrDenied
+from confide.vault import VaultError
+
+log = logging.getLogger("confide.api")
+
+NOT_FOUND_BODY = {"detail": "not found, or you may not see it"}
+FHIR_PREFIX = "/fhir"
+
+
+def problem(status: int, detail: str, *, field: str | None = None) -> dict[str, Any]:
+    """The JSON body of an error answer."""
+    body: dict[str, Any] = {"detail": detail}
+    if field is not None:
+        body["field"] = field
+    return body
+
+
+Responder = Callable[[Request, int, dict[str, Any], dict[str, str]], JSONResponse]
+
+
+def _json(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str]
+) -> JSONResponse:
+    if request.url.path.startswith(FHIR_PREFIX):
+        from confide.api.fhir.outcome import operation_outcome  # noqa: PLC0415 - avoids a cycle
+
+        return operation_outcome(status, body, headers)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def answer_for(error: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Status, body and headers for a service error."""
+    if isinstance(error, NotFoundOrDenied):
+        return 404, dict(NOT_FOUND_BODY), {}
+    if isinstance(error, NotAuthenticated):
+        return 401, problem(401, str(error)), {"WWW-Authenticate": 'Bearer realm="confide"'}
+    if isinstance(error, SignInRefused):
+        return 401, problem(401, str(error)), {}
+    if isinstance(error, SignInLocked):
+        seconds = max(1, int(error.retry_after.total_seconds()))
+        return 429, problem(429, str(error)), {"Retry-After": str(seconds)}
+    if isinstance(error, ScopeMissing):
+        return 403, problem(403, str(error)), {}
+    if isinstance(error, InvalidValue):
+        return 422, problem(422, error.problem, field=error.field), {}
+    if isinstance(error, Conflict):
+        return 409, problem(409, str(error)), {}
+    if isinstance(error, VaultError):
+        # A key or integrity failure is a security event the service has already logged.
+        return (
+            503,
+            problem(503, "the record could not be opened safely; the practice has been alerted"),
+            {},
+        )
+    return 400, problem(400, str(error)), {}
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    async def confide_error(request: Request, error: Exception) -> JSONResponse:
+        status, body, headers = answer_for(error)
+        return _json(request, status, body, headers)
+
+    async def validation_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for it
+        problems = [{"field": _field(e), "problem": _plain(e)} for e in error.errors()]
+        first = problems[0] if problems else {"field": "body", "problem": "not understood"}
+        body = {
+            "detail": f"{first['field']}: {first['problem']}",
+            "field": first["field"],
+            "problems": problems,
+        }
+        return _json(request, 422, body, {})
+
+    async def http_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for it
+        if error.status_code == 404:
+            return _json(request, 404, dict(NOT_FOUND_BODY), {})
+        headers = dict(error.headers or {})
+        return _json(
+            request, error.status_code, problem(error.status_code, str(error.detail)), headers
+        )
+
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        # Only the type is logged: a message could carry a value from the request.
+        log.error(
+            "unexpected error %s on %s %s",
+            type(error).__name__,
+            request.method,
+            request.scope.get("route_name", "?"),
+        )
+        return _json(request, 500, problem(500, "something went wrong; nothing was changed"), {})
+
+    handlers: dict[Any, Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+        ConfideError: confide_error,
+        RequestValidationError: validation_error,
+        StarletteHTTPException: http_error,
+        Exception: unexpected,
+    }
+    for kind, handler in handlers.items():
+        app.add_exception_handler(kind, handler)
+
+
+def _field(e: Any) -> str:
+    if e.get("type") == "json_invalid":
+        return "body"
+    return ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+
+
+def _plain(e: Any) -> str:
+    kind = str(e.get("type", ""))
+    if kind == "extra_forbidden":
+        return "is not a field of this request; remove it"
+    if kind == "missing":
+        return "is required"
+    if kind == "json_invalid":
+        return "the body is not valid JSON"
+    # Pydantic's message says what was expected; it never echoes the value (we drop "input").
+    return str(e.get("msg", "is not valid"))

@@ -1,0 +1,1 @@
+"""The FHIR R4 facade: Consent, AuditEvent, Patient and the CapabilityStatement."""

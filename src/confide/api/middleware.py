@@ -1,0 +1,174 @@
+"""What wraps every request: security headers, a body size limit, and CSRF protection."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette_csrf.middleware import CSRFMiddleware
+
+from confide.api.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+
+MAX_BODY_BYTES = 1024 * 1024  # a note is at most 256 KiB; JSON escaping can double it
+
+# OWASP ASVS 5.0 V3.4: a strict policy, no framing, no referrer, HTTPS only.
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+# The interactive API docs (Swagger UI, ReDoc, served from this app) start with an inline script.
+_DOCS_CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; font-src 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+
+SECURITY_HEADERS = {
+    "strict-transport-security": "max-age=63072000; includeSubDomains",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    # Nothing here may be kept by a shared cache or the browser's back button.
+    "cache-control": "no-store",
+}
+
+
+class SecurityHeaders:
+    """Adds the security headers to every answer, errors included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_docs = str(scope.get("path", "")).startswith(DOCS_PATHS)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                headers["content-security-policy"] = _DOCS_CSP if is_docs else _CSP
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class BodyLimit:
+    """Refuses a body over the limit, whether it says its length or streams it."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._too_large(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watch)
+        except _TooLarge:
+            if not started:
+                await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = {"detail": f"the body is larger than {self.limit} bytes; send less", "field": "body"}
+        await JSONResponse(body, status_code=413)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class CsrfProtection(CSRFMiddleware):
+    """starlette-csrf's double-submit check, for requests that carry the session cookie.
+
+    Requests with a bearer token and no session cookie carry no ambient credential and are not
+    checked. Every state-changing request a browser marks as coming from another site
+    (``Sec-Fetch-Site``) or another origin (``Origin``) is refused, sign-in included, so a page
+    elsewhere cannot sign a browser in as someone else (login CSRF).
+    """
+
+    def __init__(self, app: ASGIApp, secret: str) -> None:
+        super().__init__(
+            app,
+            secret,
+            sensitive_cookies={SESSION_COOKIE},
+            cookie_name=CSRF_COOKIE,
+            cookie_path="/",
+            cookie_secure=True,
+            cookie_httponly=False,  # the page's script reads it to send it back in the header
+            cookie_samesite="strict",
+            header_name=CSRF_HEADER,
+        )
+
+    def new_token(self) -> str:
+        """A fresh CSRF token, for the sign-in answer to set and return."""
+        return self._generate_csrf_token()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in self.safe_methods:
+            headers = dict(scope.get("headers", []))
+            site = headers.get(b"sec-fetch-site", b"").decode("latin-1")
+            origin = headers.get(b"origin")
+            host = headers.get(b"host", b"").decode("latin-1")
+            if site in ("cross-site", "same-site") or (
+                origin is not None and _host_of(origin.decode("latin-1")) != host
+            ):
+                await self._get_error_response(Request(scope))(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def send(self, message: Message, send: Send, scope: Scope) -> None:
+        # The sign-in answer sets its own token (and returns it); do not add a second one.
+        if message["type"] == "http.response.start":
+            cookies = MutableHeaders(scope=message).getlist("set-cookie")
+            if any(c.startswith(CSRF_COOKIE + "=") for c in cookies):
+                await send(message)
+                return
+        await super().send(message, send, scope)
+
+    def _get_error_response(self, request: Request) -> Response:
+        body = {
+            "detail": (
+                f"the CSRF check failed: send the {CSRF_COOKIE} cookie's value (also given by "
+                f"sign-in as csrf_token) in the {CSRF_HEADER} header, from this site"
+            ),
+            "field": CSRF_HEADER,
+        }
+        return Response(json.dumps(body), status_code=403, media_type="application/json")
+
+
+def _host_of(origin: str) -> str:
+    return origin.split("://", 1)[-1].rstrip("/")

@@ -1,0 +1,152 @@
+"""Signing in and out, passwords, integration tokens and accounts (decision 0014)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response, status
+
+from confide.api.schemas import (
+    Me,
+    Message,
+    NewAccountAnswer,
+    NewAccountAsk,
+    NewTokenAnswer,
+    PasswordChange,
+    PasswordReset,
+    PasswordSet,
+    SignedInAnswer,
+    SignIn,
+    TokenAnswer,
+    TokenAsk,
+)
+from confide.api.security import (
+    CSRF_COOKIE,
+    Caller,
+    Services,
+    clear_session_cookie,
+    set_session_cookie,
+)
+from confide.services import accounts
+
+router = APIRouter(prefix="/api/v1", tags=["sign-in"])
+
+RESET_ANSWER = (
+    "If that name has an account, the practice's privacy officer has been asked to reset its "
+    "password and will contact its owner."
+)
+
+
+def _signed_in(request: Request, response: Response, signed: accounts.SignedIn) -> SignedInAnswer:
+    set_session_cookie(response, signed.token)
+    csrf = request.app.state.csrf.new_token()
+    response.set_cookie(CSRF_COOKIE, csrf, path="/", secure=True, httponly=False, samesite="strict")
+    return SignedInAnswer(
+        actor_id=signed.principal.actor_id, role=signed.principal.role, csrf_token=csrf
+    )
+
+
+@router.post(
+    "/auth/sign-in",
+    responses={401: {"description": "name, password or code not accepted (never says which)"},
+               429: {"description": "too many failures for this name; see Retry-After"}},
+)  # fmt: skip
+def sign_in(body: SignIn, request: Request, response: Response, deps: Services) -> SignedInAnswer:
+    """Sign in with name, password and (for practice roles) the authenticator's code.
+
+    Sets the session cookie (HttpOnly, Secure, SameSite=Strict) and the CSRF cookie; any
+    session cookie sent along is ignored and replaced (a new session at every sign-in)."""
+    signed = accounts.sign_in(deps, body.name, body.password, body.code)
+    return _signed_in(request, response, signed)
+
+
+@router.post("/auth/sign-out", status_code=status.HTTP_204_NO_CONTENT)
+def sign_out(who: Caller, deps: Services, response: Response) -> None:
+    """End this session."""
+    accounts.sign_out(deps, who)
+    clear_session_cookie(response)
+
+
+@router.post("/auth/password")
+def change_password(
+    body: PasswordChange, who: Caller, deps: Services, request: Request, response: Response
+) -> SignedInAnswer:
+    """Change your password: every session of yours ends, and this browser gets a new one."""
+    signed = accounts.change_password(deps, who, body.current_password, body.new_password)
+    return _signed_in(request, response, signed)
+
+
+@router.post("/auth/password-reset", status_code=status.HTTP_202_ACCEPTED)
+def request_reset(body: PasswordReset, deps: Services) -> Message:
+    """Ask for a password reset. The answer is the same whether or not the name exists."""
+    accounts.request_password_reset(deps, body.name)
+    return Message(detail=RESET_ANSWER)
+
+
+@router.get("/me")
+def me(who: Caller) -> Me:
+    """Who you are signed in as, and what this session or token may do."""
+    return Me(
+        actor_id=who.actor_id,
+        role=who.role,
+        organisation_id=who.organisation_id,
+        via="token" if who.token_id else "session",
+        scopes=sorted(who.scopes),
+    )
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, tags=["tokens"])
+def issue_token(body: TokenAsk, who: Caller, deps: Services) -> NewTokenAnswer:
+    """Make a token for an integration: it acts as you, within its scopes, until it expires."""
+    issued = accounts.issue_token(
+        deps, who, body.name, frozenset(body.scopes), timedelta(days=body.expires_in_days)
+    )
+    return NewTokenAnswer(
+        id=issued.id,
+        name=issued.name,
+        scopes=sorted(issued.scopes),
+        created_at=issued.created_at,
+        expires_at=issued.expires_at,
+        token=issued.text,
+    )
+
+
+@router.get("/tokens", tags=["tokens"])
+def list_tokens(who: Caller, deps: Services) -> list[TokenAnswer]:
+    """Your integration tokens (never their secrets)."""
+    return [
+        TokenAnswer(
+            id=t.id,
+            name=t.name,
+            scopes=sorted(t.scopes),
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            revoked_at=t.revoked_at,
+        )
+        for t in accounts.list_tokens(deps, who)
+    ]
+
+
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["tokens"])
+def revoke_token(token_id: str, who: Caller, deps: Services) -> None:
+    """Revoke one of your tokens from now on."""
+    accounts.revoke_token(deps, who, token_id)
+
+
+@router.post("/accounts", status_code=status.HTTP_201_CREATED, tags=["accounts"])
+def create_account(body: NewAccountAsk, who: Caller, deps: Services) -> NewAccountAnswer:
+    """Give a person on file an account (privacy officer or administrator of their practice).
+
+    The answer holds their TOTP secret, once: give it to them in person."""
+    made = accounts.create_account(deps, body.actor_id, body.password, by=who.actor_id)
+    return NewAccountAnswer(
+        actor_id=made.actor_id, totp_secret=made.totp_secret, totp_uri=made.totp_uri
+    )
+
+
+@router.post(
+    "/accounts/{actor_id}/password", status_code=status.HTTP_204_NO_CONTENT, tags=["accounts"]
+)
+def reset_password(actor_id: str, body: PasswordSet, who: Caller, deps: Services) -> None:
+    """Set a person's password after they asked for a reset; every session of theirs ends."""
+    accounts.reset_password(deps, actor_id, body.new_password, by=who.actor_id)
