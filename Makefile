@@ -1,5 +1,5 @@
 # The two commands a newcomer needs:
-#   make run    set up, then run confide on the embedded default (the decision demo)
+#   make run    set up, then run confide on the embedded default: the demo, then the API
 #   make test   set up, then run every check CI runs: ruff, mypy --strict, the test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -10,6 +10,7 @@ STAMP  := $(VENV)/.installed
 
 run: setup
 	$(BIN)/confide demo
+	$(BIN)/confide serve
 
 test: setup lint typecheck pytest
 

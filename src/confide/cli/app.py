@@ -18,11 +18,13 @@ from confide.cli.disclose_commands import disclose_app
 from confide.cli.history_commands import history_command, suspend_command
 from confide.cli.notice_commands import notice_app
 from confide.cli.render import decision_as_dict, render_scene, render_store_scenes
+from confide.cli.serve_commands import accounts_app, demo_code_command, serve_command
 from confide.domain import ConfideError
 from confide.policy import decide
 from confide.services.keys import rotate_keys
 from confide.services.setup import initialise, open_existing
 from confide.store.settings import StoreSettings
+from confide.synthetic.logins import seed_logins
 from confide.synthetic.seed import run_store_scenes, seed_practice
 from confide.synthetic.story import story_facts, story_scenes
 
@@ -38,6 +40,9 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(disclose_app, name="disclose")
 app.add_typer(notice_app, name="notice")
+app.add_typer(accounts_app, name="accounts")
+app.command("serve")(serve_command)
+app.command("demo-code")(demo_code_command)
 app.command("history")(history_command)
 app.command("suspend-accounting")(suspend_command)
 
@@ -126,6 +131,7 @@ def demo(
         seeded = seed_practice(
             opened.deps, seed=seed, clients=clients, notes_per_client=notes_per_client
         )
+        seed_logins(opened.deps, opened.settings.data_dir)
     console.rule("[bold]confide[/] — who may see what, and why")
     engine = "SQLite" if opened.settings.is_sqlite else "PostgreSQL"
     if seeded is None:
@@ -155,6 +161,11 @@ def demo(
         "\nNext: the limits of confidentiality on the stored practice, e.g. "
         f"[bold]{command} disclose rules[/] and [bold]{command} notice show client-demo-001 "
         "--as client-demo-001[/]; docs/privacy-officer-guide.md walks through each workflow.",
+        highlight=False,
+    )
+    console.print(
+        f"Then [bold]{command} serve[/] serves the HTTP API and its documentation on "
+        "http://127.0.0.1:8000 and prints the demonstration accounts.",
         highlight=False,
     )
 
