@@ -15,7 +15,7 @@ from fastapi_offline import FastAPIOffline
 from confide.api import errors
 from confide.api.fhir import routes as fhir
 from confide.api.middleware import BodyLimit, CsrfProtection, SecurityHeaders
-from confide.api.routes import auth, consents, disclosures, history, records
+from confide.api.routes import auth, consents, disclosures, history, practice, records
 from confide.audit.signing import VerifyKey
 from confide.services.deps import Deps
 
@@ -34,6 +34,7 @@ TAGS = [
     {"name": "sign-in", "description": "Sessions, passwords and who you are."},
     {"name": "tokens", "description": "Scoped, expiring, revocable tokens for integrations."},
     {"name": "accounts", "description": "Accounts for people on file (privacy officer)."},
+    {"name": "practice", "description": "Organisations, people, clients, relationships."},
     {"name": "records", "description": "Caseload, clients and their records."},
     {"name": "consents", "description": "The client's consents: give, narrow, revoke."},
     {"name": "trust", "description": "The notice, the access history, the accounting."},
@@ -59,7 +60,7 @@ def create_app(
     )
     app.state.deps = deps
     app.state.verify_key = verify_key
-    for module in (auth, records, consents, history, disclosures, fhir):
+    for module in (auth, practice, records, consents, history, disclosures, fhir):
         app.include_router(module.router)
     errors.install(app)
     secret = csrf_secret or secrets.token_urlsafe(32)

@@ -18,7 +18,7 @@ from confide.api.schemas import (
     Withheld,
 )
 from confide.api.security import Caller, Services
-from confide.domain import Category, Purpose
+from confide.domain import Category, Purpose, Role
 from confide.domain.validation import require_id
 from confide.policy.authentication import Scope
 from confide.services import clients, records
@@ -60,15 +60,18 @@ def read(
     who: Caller,
     deps: Services,
     category: Annotated[list[Category] | None, Query(max_length=len(Category))] = None,
-    purpose: Purpose = Purpose.TREAT,
+    purpose: Purpose | None = None,
 ) -> RecordsAnswer:
     """The latest version of each record you may see, and what was withheld and why.
 
     Without ``category``, every category but psychotherapy notes, which are asked for by name.
+    Without ``purpose``: a client's own access (PATRQT) for a client, treatment otherwise.
     """
     who.require(Scope.RECORDS_READ)
     require_id(client_id, "client_id")
     asked = ROUTINE if not category else frozenset(category)
+    if purpose is None:
+        purpose = Purpose.PATRQT if who.role is Role.CLIENT else Purpose.TREAT
     view = records.read_records(
         deps, actor_id=who.actor_id, client_id=client_id, categories=asked, purpose=purpose
     )
