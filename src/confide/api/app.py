@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -16,6 +17,7 @@ from confide.api import errors
 from confide.api.fhir import routes as fhir
 from confide.api.middleware import BodyLimit, CsrfProtection, SecurityHeaders
 from confide.api.routes import auth, consents, disclosures, history, practice, records
+from confide.api.schemas import Problem
 from confide.audit.signing import VerifyKey
 from confide.services.deps import Deps
 
@@ -44,6 +46,17 @@ TAGS = [
 ]
 
 
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Sign in first (no valid session or token)."},
+    403: {"model": Problem, "description": "CSRF check failed, or the token lacks a scope."},
+    404: {"model": Problem, "description": "Not found, or you may not see it (one answer)."},
+    409: {"model": Problem, "description": "Collides with the current state."},
+    413: {"model": Problem, "description": "The body is over 1 MiB."},
+    422: {"model": Problem, "description": "A field was refused; the answer names it."},
+    429: {"model": Problem, "description": "Too many failed sign-ins; see Retry-After."},
+}
+
+
 def create_app(
     deps: Deps,
     *,
@@ -57,6 +70,7 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        responses=ERROR_RESPONSES,
     )
     app.state.deps = deps
     app.state.verify_key = verify_key

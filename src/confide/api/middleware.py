@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette_csrf.middleware import CSRFMiddleware
 
+from confide.api.errors import FHIR_PREFIX
+from confide.api.fhir.outcome import operation_outcome
 from confide.api.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 
 MAX_BODY_BYTES = 1024 * 1024  # a note is at most 256 KiB; JSON escaping can double it
@@ -65,7 +65,12 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuses a body over the limit, whether it says its length or streams it."""
+    """Refuses a body over the limit, whether it says its length or streams it.
+
+    A streamed (chunked) body is read here, up to the limit, before the application sees it:
+    counting it as the application reads it would not do, since FastAPI turns any failure
+    while reading a body into its own 400 answer (and a route without a body never reads it).
+    """
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -79,36 +84,38 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await self._too_large(scope, receive, send)
             return
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def counted() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted, watch)
-        except _TooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                return  # the client went away before it finished sending
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
                 await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        whole = b"".join(chunks)
+        body: Message | None = {"type": "http.request", "body": whole, "more_body": False}
+
+        async def replay() -> Message:
+            nonlocal body
+            if body is not None:
+                message, body = body, None
+                return message
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = {"detail": f"the body is larger than {self.limit} bytes; send less", "field": "body"}
-        await JSONResponse(body, status_code=413)(scope, receive, send)
+        await _refusal(str(scope.get("path", "")), 413, body)(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class CsrfProtection(CSRFMiddleware):
@@ -138,7 +145,11 @@ class CsrfProtection(CSRFMiddleware):
         return self._generate_csrf_token()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in self.safe_methods:
+        if scope["type"] == "http" and scope["method"] not in CHANGING_METHODS:
+            # No route answers another method: the router says 405 Method Not Allowed.
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http":
             headers = dict(scope.get("headers", []))
             site = headers.get(b"sec-fetch-site", b"").decode("latin-1")
             origin = headers.get(b"origin")
@@ -167,7 +178,14 @@ class CsrfProtection(CSRFMiddleware):
             ),
             "field": CSRF_HEADER,
         }
-        return Response(json.dumps(body), status_code=403, media_type="application/json")
+        return _refusal(request.url.path, 403, body)
+
+
+def _refusal(path: str, status: int, body: dict[str, str]) -> Response:
+    """A refusal made before any route runs: an OperationOutcome under /fhir, else JSON."""
+    if path.startswith(FHIR_PREFIX):
+        return operation_outcome(status, body, {})
+    return JSONResponse(body, status_code=status)
 
 
 def _host_of(origin: str) -> str:

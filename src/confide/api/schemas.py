@@ -6,13 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from confide.domain import Category, Effect, Purpose, Role
 from confide.policy.authentication import Scope
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=262_144)]
+# Text stored in the clear (a token's name): one line, no control characters; PostgreSQL's text
+# columns refuse NUL, which would otherwise be a 500 there and a stored NUL on SQLite.
+OneLine100 = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 
 
 class Request(BaseModel):
@@ -23,6 +28,14 @@ class Request(BaseModel):
 
 class Answer(BaseModel):
     """An answer body."""
+
+
+class Problem(Answer):
+    """Every refusal and error: what was wrong, and the field when one field was."""
+
+    detail: str
+    field: str | None = None
+    problems: list[dict[str, str]] | None = None
 
 
 # Signing in -----------------------------------------------------------------------------------
@@ -88,9 +101,7 @@ class NewAccountAnswer(Answer):
 
 
 class TokenAsk(Request):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
-        examples=["referral system"]
-    )
+    name: OneLine100 = Field(examples=["referral system"])
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=len(Scope))]
     expires_in_days: int = Field(default=90, ge=1, le=365)
 
@@ -167,8 +178,9 @@ class ConsentAsk(Request):
     recipient_id: Id = Field(examples=["org-referral"])
     categories: Annotated[list[Category], Field(min_length=1, max_length=len(Category))]
     purposes: Annotated[list[Purpose], Field(min_length=1, max_length=len(Purpose))]
-    starts_at: datetime | None = Field(default=None, description="Default: now.")
-    ends_at: datetime | None = None
+    # With a timezone: a time without one is refused here, naming the field.
+    starts_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    ends_at: AwareDatetime | None = None
     effect: Effect = Effect.PERMIT
 
 
@@ -177,7 +189,7 @@ class ConsentNarrowing(Request):
         None
     )
     purposes: Annotated[list[Purpose], Field(min_length=1, max_length=len(Purpose))] | None = None
-    ends_at: datetime | None = None
+    ends_at: AwareDatetime | None = None
 
 
 class ConsentAnswer(Answer):
