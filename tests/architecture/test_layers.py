@@ -60,3 +60,17 @@ def test_the_core_never_reads_the_clock() -> None:
         text = path.read_text()
         for call in ("datetime.now(", "datetime.utcnow(", "date.today(", "time.time("):
             assert call not in text, f"{path.name} calls {call}"
+
+
+def _shell_modules() -> list[Path]:
+    return sorted((SRC / "api").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _shell_modules(), ids=str)
+def test_the_api_never_touches_the_store(path: Path) -> None:
+    # Every endpoint goes through the services, so every read is decided and audited there.
+    for name in _imports(path):
+        assert not name.startswith(("confide.store", "sqlalchemy", "psycopg", "sqlite3")), (
+            f"{path.name} imports {name}: call a service instead"
+        )
+    assert "deps.engine" not in path.read_text(), f"{path.name} uses the engine directly"
