@@ -38,6 +38,7 @@ bench: setup
 	$(BIN)/python -m bench decision
 	$(BIN)/python -m bench store
 	$(BIN)/python -m bench audit
+	$(BIN)/python -m bench http
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
