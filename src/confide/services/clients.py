@@ -81,6 +81,23 @@ def consents_of(deps: Deps, client_id: str, *, by: str) -> list[Consent]:
         return PracticeRepository(c).consents_of(client_id)
 
 
+def consent_of(deps: Deps, consent_id: str, *, by: str) -> Consent:
+    """One consent, for the people who may see the client's consents; the same answer for a
+    consent that does not exist as for one the asker may not see."""
+    require_id(consent_id, "consent_id")
+    with deps.engine.begin() as c:
+        repo = PracticeRepository(c)
+        consent = repo.consent(consent_id)
+        if consent is None:
+            log_event(
+                deps, c, at=deps.clock.now(), by=by, client_id=None, action="view_consents",
+                effect="deny", rule="deny.unknown",
+            )  # fmt: skip
+            refuse(c)
+        _authorised(deps, c, consent.client_id, by, "view_consents")
+    return consent
+
+
 def _authorised(deps: Deps, c: Connection, client_id: str, by: str, action: str) -> None:
     """Log the answer; refuse (after committing the refusal) unless the asker may see it."""
     require_id(client_id, "client_id")

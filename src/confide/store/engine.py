@@ -14,6 +14,9 @@ def make_engine(url: str, *, role: str | None = None, **options: Any) -> Engine:
     ``SET ROLE``, so the application runs without the right to change audit entries even when
     it logs in as a more powerful user.
     """
+    # No SQL parameter may reach a log line or an exception's message: they are client ids,
+    # sealed blobs' neighbours, or a name typed at sign-in that may be a password.
+    options.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
