@@ -88,9 +88,8 @@ class Model:
     consents: dict[str, ModelConsent] = field(default_factory=dict)
 
     def _live(
-        self, actor: str, client: str, category: Category, purpose: Purpose
+        self, keys: set[str], client: str, category: Category, purpose: Purpose
     ) -> list[ModelConsent]:
-        keys = {actor, self.org_of.get(actor, "")}
         return [
             c
             for c in self.consents.values()
@@ -101,13 +100,18 @@ class Model:
             and purpose in c.purposes
         ]
 
+    def _keys(self, actor: str) -> set[str]:
+        return {actor, self.org_of.get(actor, "")}
+
     def refused(self, actor: str, client: str, category: Category, purpose: Purpose) -> bool:
         """The client refused this person (or their organisation) this use: a refusal in force
-        outweighs every permission but the client's own access (decision 0005)."""
-        return any(not c.permit for c in self._live(actor, client, category, purpose))
+        outweighs every permission but the client's own access (decision 0002)."""
+        return any(not c.permit for c in self._live(self._keys(actor), client, category, purpose))
 
-    def consent_says(self, actor: str, client: str, category: Category, purpose: Purpose) -> bool:
-        return any(c.permit for c in self._live(actor, client, category, purpose))
+    def consent_says(
+        self, keys: set[str], client: str, category: Category, purpose: Purpose
+    ) -> bool:
+        return any(c.permit for c in self._live(keys, client, category, purpose))
 
     def may_write(self, actor: str, client: str, category: Category, author: str) -> bool:
         """Treating clinicians write and correct for treatment; psychotherapy notes only
@@ -127,13 +131,18 @@ class Model:
             return False
         if role in CLINICAL and (actor, note.client) in self.treats and purpose is Purpose.TREAT:
             return note.category is not PSY or note.author == actor
-        if role is Role.STAFF and note.category not in STAFF_SEES:
-            return False  # minimum necessary holds for staff, even under a consent
-        if role is Role.STAFF and self.org_of[actor] == self.org_of[note.client]:
-            return purpose in STAFF_PURPOSES or self.consent_says(
-                actor, note.client, note.category, purpose
-            )
-        return self.consent_says(actor, note.client, note.category, purpose)
+        said = (note.client, note.category, purpose)
+        if role is Role.STAFF:
+            own_practice = self.org_of[actor] == self.org_of[note.client]
+            if own_practice and note.category in STAFF_SEES and purpose in STAFF_PURPOSES:
+                return True
+            # An authorization naming the person reaches what it names (minimum necessary does
+            # not limit it, 164.502(b)(2)(iii)); one naming their organisation reaches its
+            # front desk only for contact, appointments and billing (164.514(d)).
+            if self.consent_says({actor}, *said):
+                return True
+            return note.category in STAFF_SEES and self.consent_says({self.org_of[actor]}, *said)
+        return self.consent_says(self._keys(actor), *said)
 
 
 STEPS = {"sqlite": int(os.environ.get("CONFIDE_STATEFUL_STEPS", "10000")), "postgresql": 2000}

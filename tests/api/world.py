@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import secrets
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pyotp
+import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 
 with warnings.catch_warnings():
@@ -34,6 +38,20 @@ from confide.domain import (
 from confide.services import accounts, consents, practice, records
 from confide.services.deps import Deps
 from confide.vault import Vault
+
+# Full-cost argon2 is under test in test_auth.py and test_no_user_enumeration.py; elsewhere a
+# cheap profile keeps a world quick to build (its accounts' hashing is not what is tested).
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@contextmanager
+def cheap_password_hashing() -> Iterator[None]:
+    """Hash passwords cheaply for the block's duration (tests of other things than hashing)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(accounts, "_HASHER", CHEAP_HASHER)
+        mp.setattr(accounts, "_DUMMY_HASH", CHEAP_HASHER.hash("synthetic-dummy-password"))
+        yield
+
 
 BASE = "https://testserver"  # the cookies are Secure: the test client speaks as over HTTPS
 PASSWORD = "synthetic-harbor-lantern-quartz-42"

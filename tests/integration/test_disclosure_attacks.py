@@ -230,15 +230,21 @@ def test_a_treating_supervisor_cannot_approve_their_own_warning(deps: Deps, cast
     assert _state(deps, opened.id) == DisclosureState.SUBMITTED.value
 
 
-@pytest.mark.parametrize("who", ["clinician", "colleague"])
-def test_clinicians_may_neither_approve_nor_reject(deps: Deps, cast: Cast, who: str) -> None:
+# The requester is refused by the rule; a colleague not involved does not learn the request
+# exists (the not-found answer). Both refusals are audited.
+@pytest.mark.parametrize(
+    ("who", "refusal"), [("clinician", DisclosureRefused), ("colleague", NotFoundOrDenied)]
+)
+def test_clinicians_may_neither_approve_nor_reject(
+    deps: Deps, cast: Cast, who: str, refusal: type[Exception]
+) -> None:
     opened = disclosures.open_request(deps, warn_ask(cast), by=cast.p.clinician)
     disclosures.submit_request(deps, opened.id, by=cast.p.clinician)
     actor = getattr(cast.p, who)
     before = _audit_count(deps)
-    with pytest.raises(DisclosureRefused):
+    with pytest.raises(refusal):
         disclosures.approve_request(deps, opened.id, by=actor)
-    with pytest.raises(DisclosureRefused):
+    with pytest.raises(refusal):
         disclosures.reject_request(deps, opened.id, by=actor, reason="Synthetic: no.")
     assert _audit_count(deps) == before + 2
     assert _state(deps, opened.id) == DisclosureState.SUBMITTED.value
@@ -410,9 +416,13 @@ def test_a_package_is_released_once_and_never_after_rejection_or_withdrawal(
 
 def test_only_the_requester_or_the_privacy_officer_releases(deps: Deps, cast: Cast) -> None:
     approved = _approved_warning(deps, cast)
-    for by in (cast.p.colleague, cast.supervisor):
+    refusals = (
+        (cast.p.colleague, pytest.raises(NotFoundOrDenied)),
+        (cast.supervisor, pytest.raises(DisclosureRefused, match="requester or the privacy")),
+    )
+    for by, refused in refusals:
         before = _audit_count(deps)
-        with pytest.raises(DisclosureRefused, match="requester or the privacy officer"):
+        with refused:
             disclosures.disclose(deps, approved.id, by=by)
         assert _audit_count(deps) == before + 1
     assert _state(deps, approved.id) == DisclosureState.APPROVED.value
@@ -685,9 +695,14 @@ def test_break_the_glass_is_only_for_imminent_risk(deps: Deps, cast: Cast) -> No
 def test_an_emergency_is_reviewed_once_by_a_second_person(deps: Deps, cast: Cast) -> None:
     p = cast.p
     done, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=p.clinician)
-    for by in (p.clinician, p.colleague):
-        with pytest.raises(DisclosureRefused):
-            disclosures.review_emergency(deps, done.id, by=by, outcome="upheld", note="Synthetic.")
+    with pytest.raises(DisclosureRefused):
+        disclosures.review_emergency(
+            deps, done.id, by=p.clinician, outcome="upheld", note="Synthetic."
+        )
+    with pytest.raises(NotFoundOrDenied):  # not involved: not told the request exists
+        disclosures.review_emergency(
+            deps, done.id, by=p.colleague, outcome="upheld", note="Synthetic."
+        )
     disclosures.review_emergency(
         deps, done.id, by=cast.supervisor, outcome=ReviewOutcome.NOT_UPHELD, note="Synthetic."
     )
@@ -939,8 +954,8 @@ def test_a_mandated_report_cannot_be_made_to_vanish_by_someone_else(deps: Deps, 
 def test_only_oversight_withholds_notice_and_only_for_a_real_order(deps: Deps, cast: Cast) -> None:
     p = cast.p
     done, _ = disclosures.break_the_glass(deps, warn_ask(cast), by=p.clinician)
-    for by in (p.clinician, p.colleague):
-        with pytest.raises(DisclosureRefused):
+    for by, refusal in ((p.clinician, DisclosureRefused), (p.colleague, NotFoundOrDenied)):
+        with pytest.raises(refusal):
             disclosures.withhold_notice(
                 deps, done.id, by=by, reason="risk_to_client", review_on=date(2026, 4, 1)
             )

@@ -23,6 +23,8 @@ from confide.vault import VaultError
 log = logging.getLogger("confide.api")
 
 NOT_FOUND_BODY = {"detail": "not found, or you may not see it"}
+# What FastAPI raises (as a 400) when a body cannot be decoded before it is parsed as JSON.
+UNREADABLE_BODY = "There was an error parsing the body"
 FHIR_PREFIX = "/fhir"
 
 
@@ -96,6 +98,12 @@ def install(app: FastAPI) -> None:
         assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for it
         if error.status_code == 404:
             return _json(request, 404, dict(NOT_FOUND_BODY), {})
+        if error.status_code == 400 and error.detail == UNREADABLE_BODY:
+            # FastAPI's answer to a body that is not even text (not UTF-8): say it like any
+            # other body that is not JSON, naming the field.
+            problems = [{"field": "body", "problem": "the body is not valid JSON"}]
+            body = {"detail": "body: the body is not valid JSON", "field": "body"}
+            return _json(request, 422, {**body, "problems": problems}, {})
         headers = dict(error.headers or {})
         return _json(
             request, error.status_code, problem(error.status_code, str(error.detail)), headers
@@ -107,7 +115,8 @@ def install(app: FastAPI) -> None:
             "unexpected error %s on %s %s",
             type(error).__name__,
             request.method,
-            request.scope.get("route_name", "?"),
+            # The route's template (``/api/v1/clients/{client_id}``), never the path's ids.
+            getattr(request.scope.get("route"), "path", "?"),
         )
         return _json(request, 500, problem(500, "something went wrong; nothing was changed"), {})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints
 
 from confide.api.schemas import Answer, Id, Request
 from confide.domain import Role
@@ -13,9 +13,10 @@ from confide.domain import Role
 
 class NewOrganisation(Request):
     id: Id = Field(examples=["clinic-west"])
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
-        examples=["West community clinic"]
-    )
+    # One line, no control characters (PostgreSQL's text columns refuse NUL).
+    name: Annotated[
+        str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    ] = Field(examples=["West community clinic"])
 
 
 class NewPerson(Request):
@@ -37,8 +38,8 @@ class Admitted(Answer):
 
 class NewRelationship(Request):
     clinician_id: Id = Field(examples=["clin-a"])
-    starts_at: datetime | None = Field(default=None, description="Default: now.")
-    ends_at: datetime | None = None
+    starts_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    ends_at: AwareDatetime | None = None
 
 
 class RelationshipAnswer(Answer):
@@ -51,5 +52,9 @@ class RelationshipAnswer(Answer):
 
 class NewNotice(Request):
     version: Id = Field(examples=["notice-v3"])
-    effective_from: datetime | None = Field(default=None, description="Default: now.")
-    text: Annotated[str, StringConstraints(min_length=1, max_length=20_000)] | None = None
+    effective_from: AwareDatetime | None = Field(default=None, description="Default: now.")
+    # Markdown, kept in the clear: any text but NUL, which PostgreSQL's text columns refuse.
+    text: (
+        Annotated[str, StringConstraints(min_length=1, max_length=20_000, pattern=r"^[^\x00]+$")]
+        | None
+    ) = None

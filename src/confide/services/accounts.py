@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
 from confide.domain import InvalidValue, Role
@@ -147,18 +147,22 @@ class TokenInfo:
 # Accounts -------------------------------------------------------------------------------------
 
 
-def check_password_strength(password: str, *, user_inputs: tuple[str, ...] = ()) -> None:
-    """Refuse a short, long or guessable password, saying what to do instead (ASVS V6.2)."""
+def check_password_strength(
+    password: str, *, user_inputs: tuple[str, ...] = (), field: str = "password"
+) -> None:
+    """Refuse a short, long or guessable password, saying what to do instead (ASVS V6.2).
+
+    ``field`` is the request's name for the password, so the answer names what to change."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidValue("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidValue(field, f"use at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidValue("password", f"use at most {MAX_PASSWORD_LENGTH} characters")
+        raise InvalidValue(field, f"use at most {MAX_PASSWORD_LENGTH} characters")
     # zxcvbn looks at the first 100 characters; longer passphrases are strong by length.
     result = zxcvbn(password[:100], user_inputs=list(user_inputs))
     if result["score"] < MIN_PASSWORD_SCORE:
         hint = result["feedback"].get("warning") or "it is too easy to guess"
         raise InvalidValue(
-            "password", f"choose a harder password ({hint}); a few unrelated words work well"
+            field, f"choose a harder password ({hint}); a few unrelated words work well"
         )
 
 
@@ -202,7 +206,7 @@ def create_account(
 def reset_password(deps: Deps, actor_id: str, new_password: str, *, by: str) -> None:
     """Set a person's password for them (after they asked for a reset); ends their sessions."""
     require_id(actor_id, "actor_id")
-    check_password_strength(new_password, user_inputs=(actor_id,))
+    check_password_strength(new_password, user_inputs=(actor_id,), field="new_password")
     with deps.engine.begin() as c:
         actor = PracticeRepository(c).actor(actor_id)
         _check_account_admin(deps, c, actor, by=by, action="reset_password")
@@ -258,11 +262,13 @@ def sign_in(deps: Deps, name: str, password: str, code: str | None) -> SignedIn:
     """
     name_hash = _name_hash(name)
     with deps.engine.begin() as c:
+        _lock_name(c, name_hash)
         accounts = AccountsRepository(c)
         now = deps.clock.now()
         failures, locked_until = accounts.failures(name_hash)
         if locked_until is not None and now < locked_until:
             _log_auth(deps, c, now, UNKNOWN_ACTOR, "sign_in", "deny", "auth.sign_in_locked")
+            c.commit()  # the refusal is on record, though the error rolls the rest back
             raise SignInLocked(locked_until - now)
         actor = PracticeRepository(c).actor(name) if _is_id(name) else None
         account = accounts.get(name) if actor is not None else None
@@ -331,23 +337,29 @@ def change_password(deps: Deps, who: Principal, current: str, new: str) -> Signe
     """Change one's own password: every session of the person ends, and a new one begins."""
     if who.session_hash is None:
         raise NotAuthenticated
-    check_password_strength(new, user_inputs=(who.actor_id,))
+    check_password_strength(new, user_inputs=(who.actor_id,), field="new_password")
+    # A wrong current password counts towards the name's lockout, as at sign-in: otherwise a
+    # borrowed or stolen session could guess the password here without limit.
+    name_hash = _name_hash(who.actor_id)
     with deps.engine.begin() as c:
+        _lock_name(c, name_hash)
         accounts = AccountsRepository(c)
         account = accounts.get(who.actor_id)
         now = deps.clock.now()
+        failures, locked_until = accounts.failures(name_hash)
+        if locked_until is not None and now < locked_until:
+            _log_auth(deps, c, now, who.actor_id, "change_password", "deny", "auth.sign_in_locked")
+            c.commit()
+            raise SignInLocked(locked_until - now)
         if account is None or not _verify_password(account.password_hash, current):
-            _log_auth(
-                deps,
-                c,
-                now,
-                who.actor_id,
-                "change_password",
-                "deny",
-                "auth.password_change_refused",
-            )
+            failures += 1
+            lock = LOCKOUT_POLICY.locked_for(failures)
+            accounts.record_failure(name_hash, failures, now + lock if lock else None, now)
+            rule = "auth.locked_out" if lock else "auth.password_change_refused"
+            _log_auth(deps, c, now, who.actor_id, "change_password", "deny", rule)
             c.commit()
             raise InvalidValue("current_password", "the current password is not right")
+        accounts.clear_failures(name_hash)
         accounts.set_password(who.actor_id, _HASHER.hash(new), now)
         accounts.end_sessions_of(who.actor_id, now)
         token = secrets.token_urlsafe(32)
@@ -405,8 +417,7 @@ def issue_token(
     deps: Deps, who: Principal, name: str, scopes: frozenset[Scope], lifetime: timedelta
 ) -> IssuedToken:
     """A token for an integration, acting as ``who`` within ``scopes``, until it expires."""
-    if who.session_hash is None:
-        raise InvalidValue("token", "sign in with a password to make tokens; a token cannot")
+    require_session(who, "make tokens")
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
         raise InvalidValue("name", "give the token a name of 1 to 100 characters")
     if not scopes:
@@ -457,7 +468,8 @@ def list_tokens(deps: Deps, who: Principal) -> list[TokenInfo]:
 
 
 def revoke_token(deps: Deps, who: Principal, token_id: str) -> None:
-    """Revoke one of the person's own tokens from now on."""
+    """Revoke one of the person's own tokens from now on (from a session, not with a token)."""
+    require_session(who, "revoke tokens")
     with deps.engine.begin() as c:
         now = deps.clock.now()
         if not AccountsRepository(c).revoke_token(token_id, who.actor_id, now):
@@ -487,6 +499,27 @@ def authenticate_token(deps: Deps, text: str) -> Principal:
 
 
 # Shared ---------------------------------------------------------------------------------------
+
+
+def require_session(who: Principal, doing: str) -> None:
+    """Refuse an integration token: managing tokens and accounts needs a signed-in person.
+
+    A token acts within its scopes, and no scope covers minting or revoking tokens or setting
+    someone's password; without this, a read-only token of a privacy officer could reset a
+    client's password and sign in as them."""
+    if who.session_hash is None:
+        raise InvalidValue("token", f"sign in with a password to {doing}; a token cannot")
+
+
+def _lock_name(c: Connection, name_hash: str) -> None:
+    """Serialise sign-in attempts for one name until the transaction ends.
+
+    The failure count is read, then written: without the lock, attempts sent at once on
+    PostgreSQL each read the same count and the lockout counts them as one. (SQLite
+    transactions take the write lock when they begin, so they are serialised already.)"""
+    if c.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(b"confide-login:" + name_hash.encode()).digest()[:8])
+        c.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key - (1 << 63)})
 
 
 def token_hash(token: str) -> str:

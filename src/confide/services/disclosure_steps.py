@@ -163,7 +163,7 @@ def begin_acting(deps: Deps, c: Connection, client_id: str, by: str, action: str
 def load_request(
     deps: Deps, c: Connection, request_id: str, by: str, action: str
 ) -> tuple[Acting, StoredRequest, DisclosureRequest]:
-    """A stored request, for someone of its client's practice; opened."""
+    """A stored request, for its requester or the practice's oversight; opened."""
     require_id(request_id, "request_id")
     require_id(by, "by")
     stored = DisclosuresRepository(c).get(request_id)
@@ -187,6 +187,12 @@ def load_request(
         _log_refusal(deps, c, by, stored.client_id, action, "security.disclosure_integrity")
         c.commit()
         raise IntegrityError(f"disclosure {request_id}") from None
+    if acting.actor.id != request.requested_by and acting.actor.role not in OVERSIGHT_ROLES:
+        # Only its requester and the practice's supervisors and privacy officers act on a
+        # request; to anyone else it is answered like a request that does not exist, so no
+        # answer (a state, a rule) tells a colleague it is there.
+        _log_refusal(deps, c, by, stored.client_id, action, "deny.disclosure.not_involved")
+        refuse(c)
     return acting, stored, request
 
 

@@ -227,18 +227,6 @@ def view_request(deps: Deps, request_id: str, *, by: str) -> DisclosureRequest:
     """One request, for its requester or the practice's supervisors and privacy officers."""
     with deps.engine.begin() as c:
         acting, _stored, request = load_request(deps, c, request_id, by, "disclosure_view")
-        if acting.actor.id != request.requested_by and acting.actor.role not in OVERSIGHT_ROLES:
-            log_event(
-                deps,
-                c,
-                at=acting.now,
-                by=by,
-                client_id=request.client_id,
-                action="disclosure_view",
-                effect="deny",
-                rule="deny.disclosure.not_involved",
-            )
-            refuse(c)
         acting.log_step(request)
     return request
 

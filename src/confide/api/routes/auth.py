@@ -27,6 +27,7 @@ from confide.api.security import (
     clear_session_cookie,
     set_session_cookie,
 )
+from confide.domain.validation import require_id
 from confide.services import accounts
 
 router = APIRouter(prefix="/api/v1", tags=["sign-in"])
@@ -130,6 +131,7 @@ def list_tokens(who: Caller, deps: Services) -> list[TokenAnswer]:
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["tokens"])
 def revoke_token(token_id: str, who: Caller, deps: Services) -> None:
     """Revoke one of your tokens from now on."""
+    require_id(token_id, "token_id")  # before it reaches a query (PostgreSQL refuses NUL)
     accounts.revoke_token(deps, who, token_id)
 
 
@@ -137,7 +139,8 @@ def revoke_token(token_id: str, who: Caller, deps: Services) -> None:
 def create_account(body: NewAccountAsk, who: Caller, deps: Services) -> NewAccountAnswer:
     """Give a person on file an account (privacy officer or administrator of their practice).
 
-    The answer holds their TOTP secret, once: give it to them in person."""
+    The answer holds their TOTP secret, once: give it to them in person. Not with a token."""
+    accounts.require_session(who, "make accounts")
     made = accounts.create_account(deps, body.actor_id, body.password, by=who.actor_id)
     return NewAccountAnswer(
         actor_id=made.actor_id, totp_secret=made.totp_secret, totp_uri=made.totp_uri
@@ -148,5 +151,8 @@ def create_account(body: NewAccountAsk, who: Caller, deps: Services) -> NewAccou
     "/accounts/{actor_id}/password", status_code=status.HTTP_204_NO_CONTENT, tags=["accounts"]
 )
 def reset_password(actor_id: str, body: PasswordSet, who: Caller, deps: Services) -> None:
-    """Set a person's password after they asked for a reset; every session of theirs ends."""
+    """Set a person's password after they asked for a reset; every session of theirs ends.
+
+    Not with a token: a token's scopes never cover setting someone's password."""
+    accounts.require_session(who, "set passwords")
     accounts.reset_password(deps, actor_id, body.new_password, by=who.actor_id)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 
 from confide.api.schemas import ConsentAnswer, ConsentAsk, ConsentNarrowing
 from confide.api.security import Caller, Services
-from confide.domain import Consent, Period
+from confide.domain import Consent, InvalidValue, Period
 from confide.domain.validation import require_id
 from confide.policy.authentication import Scope
 from confide.services import clients, consents
@@ -48,6 +48,9 @@ def grant(client_id: str, body: ConsentAsk, who: Caller, deps: Services) -> Cons
     who.require(Scope.CONSENTS_WRITE)
     require_id(client_id, "client_id")
     start = body.starts_at or deps.clock.now()
+    if body.ends_at is not None and body.ends_at <= start:
+        # Named as the request names it (the period's own check would say "period.end").
+        raise InvalidValue("ends_at", "must be after starts_at (or after now, without one)")
     consent = Consent(
         new_id("consent"),
         client_id,
@@ -73,6 +76,10 @@ def narrow(consent_id: str, body: ConsentNarrowing, who: Caller, deps: Services)
     """Replace a consent with a narrower one (fewer categories or purposes, an earlier end)."""
     who.require(Scope.CONSENTS_WRITE)
     require_id(consent_id, "consent_id")
+    if body.ends_at is not None and body.ends_at <= deps.clock.now():
+        raise InvalidValue(
+            "ends_at", "must be in the future; to end the consent now, revoke it instead"
+        )
     new = consents.narrow_consent(
         deps,
         consent_id,

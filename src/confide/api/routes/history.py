@@ -4,6 +4,8 @@ disclosures, and the audit log's own health."""
 from __future__ import annotations
 
 import base64
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -18,15 +20,14 @@ from confide.api.schemas import (
     NoticeAnswer,
 )
 from confide.api.security import Caller, Services
-from confide.domain import InvalidValue, Role
+from confide.domain import InvalidValue
 from confide.domain.validation import require_id
 from confide.policy.authentication import Scope
 from confide.services import history, notice, practice
-from confide.services.audit import latest_checkpoint, verify_log
-from confide.services.errors import NotFoundOrDenied
-from confide.services.events import log_event
+from confide.services.audit_status import audit_status as audit_status_of
 
 router = APIRouter(prefix="/api/v1", tags=["trust"])
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_PAGE = 200
 
 
@@ -65,16 +66,20 @@ def access_history(
     who: Caller,
     deps: Services,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HistoryPage:
     """Who accessed the record, when and why, newest first: for the client and their
-    practice's privacy officer. Pages of at most 200; follow ``next_cursor``."""
+    practice's privacy officer. Pages of at most 200; follow ``next_cursor``.
+
+    A cursor marks the last entry of the page it came with, so the next page starts just
+    after it even though reading the history adds an entry at the front."""
     who.require(Scope.HISTORY_READ)
     require_id(client_id, "client_id")
-    start = _offset(cursor)
+    after = _position(cursor)
     h = history.access_history(deps, client_id=client_id, by=who.actor_id)
-    page = h.entries[start : start + limit]
-    more = start + limit < len(h.entries)
+    older = [e for e in h.entries if after is None or _key(e) < after]
+    page = older[:limit]
+    more = len(older) > limit
     return HistoryPage(
         client_id=h.client_id,
         chain_intact=h.chain_intact,
@@ -90,7 +95,7 @@ def access_history(
             )
             for e in page
         ],
-        next_cursor=_cursor(start + limit) if more else None,
+        next_cursor=_cursor(page[-1]) if more else None,
     )
 
 
@@ -119,39 +124,41 @@ def accounting(client_id: str, who: Caller, deps: Services) -> AccountingAnswer:
 def audit_status(request: Request, who: Caller, deps: Services) -> AuditStatus:
     """Verify every chain and checkpoint now (privacy officers and administrators)."""
     who.require(Scope.AUDIT_READ)
-    allowed = who.role in (Role.PRIVACY_OFFICER, Role.ADMINISTRATOR)
-    with deps.engine.begin() as c:
-        log_event(
-            deps, c, at=deps.clock.now(), by=who.actor_id, client_id=None, action="verify_audit",
-            effect="permit" if allowed else "deny",
-            rule="audit.verified" if allowed else "deny.not_audit_reader",
-        )  # fmt: skip
-    if not allowed:
-        raise NotFoundOrDenied
-    report = verify_log(deps.engine, request.app.state.verify_key)
-    last = latest_checkpoint(deps.engine)
-    problems = [b.describe() for b in report.breaks]
+    status = audit_status_of(deps, request.app.state.verify_key, by=who.actor_id)
+    report, last = status.report, status.last_checkpoint
     return AuditStatus(
         intact=report.intact,
         chains=report.chains,
         entries=report.entries,
-        problems=problems + report.checkpoint_problems,
+        problems=[b.describe() for b in report.breaks] + report.checkpoint_problems,
         last_checkpoint_size=None if last is None else last.size,
         last_checkpoint_at=None if last is None else last.issued_at,
     )
 
 
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o{offset}".encode()).decode()
+_CURSOR = re.compile(r"k([0-9]{1,20})\.([0-9]{1,20})")
 
 
-def _offset(cursor: str | None) -> int:
+def _key(e: history.HistoryEntry) -> tuple[int, int]:
+    """An entry's place in the newest-first order: its time (microseconds) and chain seq."""
+    at = e.at
+    return (at - _EPOCH) // timedelta(microseconds=1), e.seq
+
+
+def _cursor(last: history.HistoryEntry) -> str:
+    at, seq = _key(last)
+    return base64.urlsafe_b64encode(f"k{at}.{seq}".encode()).decode()
+
+
+def _position(cursor: str | None) -> tuple[int, int] | None:
+    """The cursor's place; checked before anything is read, so a forged cursor is refused
+    alike for every client, seen or not."""
     if cursor is None:
-        return 0
+        return None
     try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if not text.startswith("o") or not text[1:].isdigit():
-            raise ValueError
-        return int(text[1:])
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidValue("cursor", "not a cursor this API gave; start without one") from None
+        found = _CURSOR.fullmatch(base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii"))
+    except (ValueError, UnicodeError):  # binascii.Error is a ValueError
+        found = None
+    if found is None:
+        raise InvalidValue("cursor", "not a cursor this API gave; start without one")
+    return int(found.group(1)), int(found.group(2))
