@@ -22,6 +22,8 @@ from confide.domain import Actor, Role
 from confide.services import practice
 from tests.api.world import PASSWORD, World
 
+# The timing is the argon2id check's, at the cost the app uses.
+pytestmark = pytest.mark.full_cost_hashing
 SIGN_IN = "/api/v1/auth/sign-in"
 WRONG = "wrong-harbor-lantern-quartz-43"
 

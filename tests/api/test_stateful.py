@@ -7,7 +7,7 @@ that person — nothing more (confidentiality), nothing less (the record is usab
 write or amendment succeeds exactly when the writer treats the client. The model is small and
 explicit on purpose; see ``permitted``.
 
-CI runs at least 10,000 steps on SQLite and 2,000 on PostgreSQL; CONFIDE_STATEFUL_STEPS
+CI runs at least 10,000 steps on SQLite and 1,000 on PostgreSQL; CONFIDE_STATEFUL_STEPS
 raises the SQLite count (e.g. 100000 for a long run).
 """
 
@@ -145,7 +145,7 @@ class Model:
         return self.consent_says(self._keys(actor), *said)
 
 
-STEPS = {"sqlite": int(os.environ.get("CONFIDE_STATEFUL_STEPS", "10000")), "postgresql": 2000}
+STEPS = {"sqlite": int(os.environ.get("CONFIDE_STATEFUL_STEPS", "10000")), "postgresql": 1000}
 
 
 class PracticeMachine(RuleBasedStateMachine):
@@ -175,7 +175,8 @@ class PracticeMachine(RuleBasedStateMachine):
         self.engine = engine
         clock = MovableClock()
         deps = world_deps(engine, type(self).ring, clock)
-        self.http = TestClient(create_app(deps), base_url="https://testserver")
+        # Entered once: one event loop for the example's requests, not one per request.
+        self.http = TestClient(create_app(deps), base_url="https://testserver").__enter__()
         tag = secrets.token_hex(3)
         m = self.model
         for p in ("a", "b"):
@@ -221,6 +222,8 @@ class PracticeMachine(RuleBasedStateMachine):
         if self.tokens:  # nothing the machine did may sign anyone out or break a token
             for person in self.tokens:
                 assert self.http.get("/api/v1/me", headers=self._as(person)).status_code == 200
+        if hasattr(self, "http"):
+            self.http.__exit__(None, None, None)
         if hasattr(self, "engine"):
             self.engine.dispose()
 
