@@ -25,10 +25,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="per measurement")
     parser.add_argument("--connections", type=int, default=16, help="for throughput")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--clients", type=int, default=50, help="clients whose records the load reads in turn"
+    )
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds = 2.0
+        args.clients = min(args.clients, 5)
     return args
 
 
@@ -39,6 +43,7 @@ def summarise(figures: Figures, args: argparse.Namespace) -> dict[str, Any]:
         "database": args.database,
         "workers": args.workers,
         "connections": args.connections,
+        "clients": args.clients,
         "body_bytes": figures.body_bytes,
         "p50_protected_ms": round(median_ms(pl), 3),
         "p50_plain_ms": round(median_ms(bl), 3),
@@ -77,7 +82,7 @@ def report(summary: dict[str, Any], console: Console) -> None:
         f"{summary['p99_plain_ms']:.2f}",
         f"{summary['p99_ratio']:.2f}×",
     )
-    table.add_row(f"answers/s, {summary['connections']} connections",
+    table.add_row(f"answers/s, {summary['connections']} conns, {summary['clients']} clients",
                   f"{summary['protected_per_s']:,.0f}", f"{summary['plain_per_s']:,.0f}",
                   f"{summary['protected_per_s'] / summary['plain_per_s']:.2f}×")  # fmt: skip
     console.print(table)
@@ -102,7 +107,8 @@ def main(argv: list[str]) -> int:
         url = engine.url.render_as_string(hide_password=False)
         figures = measure(
             engine, url, seconds=args.seconds, connections=args.connections,
-            workers=args.workers, log=lambda m: progress.log(m, highlight=False),
+            workers=args.workers, clients=args.clients,
+            log=lambda m: progress.log(m, highlight=False),
         )  # fmt: skip
     summary = summarise(figures, args)
     report(summary, console)

@@ -41,14 +41,17 @@ async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 async def _connection(
-    port: int, request: bytes, deadline: float, result: LoadResult, warmup: int
+    port: int, requests: list[bytes], deadline: float, result: LoadResult, warmup: int
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    turn = 0
     try:
         for _ in range(warmup):
-            writer.write(request)
+            writer.write(requests[0])
             await _read_answer(reader)
         while time.perf_counter() < deadline:
+            request = requests[turn % len(requests)]
+            turn += 1
             started = time.perf_counter()
             writer.write(request)
             status, _ = await _read_answer(reader)
@@ -62,24 +65,29 @@ async def _connection(
 
 
 async def _run(
-    port: int, path: str, headers: dict[str, str], connections: int, seconds: float
+    port: int, paths: list[str], headers: dict[str, str], connections: int, seconds: float
 ) -> LoadResult:
-    request = _request(path, headers)
+    requests = [_request(path, headers) for path in paths]
     result = LoadResult()
     started = time.perf_counter()
     deadline = started + seconds
+    # Connection k starts at its own place in the paths, so they spread over them.
     await asyncio.gather(
-        *(_connection(port, request, deadline, result, 3) for _ in range(connections))
+        *(
+            _connection(port, requests[k:] + requests[:k], deadline, result, 3)
+            for k in range(connections)
+        )
     )
     result.wall = time.perf_counter() - started
     return result
 
 
 def run_load(
-    port: int, path: str, headers: dict[str, str], *, connections: int, seconds: float
+    port: int, paths: list[str], headers: dict[str, str], *, connections: int, seconds: float
 ) -> LoadResult:
-    """Send GETs to ``path`` over ``connections`` keep-alive connections for ``seconds``."""
-    return asyncio.run(_run(port, path, headers, connections, seconds))
+    """Send GETs to ``paths`` in turn over ``connections`` keep-alive connections for
+    ``seconds``."""
+    return asyncio.run(_run(port, paths, headers, connections, seconds))
 
 
 def fetch(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:

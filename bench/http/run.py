@@ -44,9 +44,9 @@ Log = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Setup:
-    path: str
+    paths: list[str]  # one protected read per client
     headers: dict[str, str]
-    client_id: str
+    client_ids: list[str]
 
 
 @dataclass(frozen=True)
@@ -60,27 +60,29 @@ class Figures:
     body_bytes: int
 
 
-def seed(engine: Engine, kek: bytes) -> Setup:
-    """A practice, a clinician with an integration token, a client with one note."""
+def seed(engine: Engine, kek: bytes, clients: int) -> Setup:
+    """A practice, a clinician with an integration token, clients with one note each."""
     ring = KeyRing({"kek-bench": LocalKek("kek-bench", kek)}, "kek-bench")
     deps = Deps(engine, Vault(ring), SystemClock())
     practice.found_practice(
         deps, Organisation("home", "Home"), Actor("officer", Role.PRIVACY_OFFICER, "home")
     )
     practice.add_actor(deps, Actor("clin", Role.CLINICIAN, "home"), by="officer")
-    practice.create_client(deps, Client("client-1", "home"), by="officer")
     start = datetime.now(UTC) - timedelta(days=1)
-    relationship = TreatmentRelationship("rel-1", "clin", "client-1", Period(start))
-    practice.add_relationship(deps, relationship, by="officer")
-    records.write_record(
-        deps, actor_id="clin", client_id="client-1", category=Category.PROGRESS_NOTE, text=NOTE
-    )
+    ids = [f"client-{k:04d}" for k in range(clients)]
+    for client_id in ids:
+        practice.create_client(deps, Client(client_id, "home"), by="officer")
+        relationship = TreatmentRelationship(f"rel-{client_id}", "clin", client_id, Period(start))
+        practice.add_relationship(deps, relationship, by="officer")
+        records.write_record(
+            deps, actor_id="clin", client_id=client_id, category=Category.PROGRESS_NOTE, text=NOTE
+        )
     who = Principal("clin", Role.CLINICIAN, "home", ALL_SCOPES, session_hash="bench-setup")
     token = accounts.issue_token(
         deps, who, "bench", frozenset({Scope.RECORDS_READ}), timedelta(days=1)
     )
-    path = "/api/v1/clients/client-1/records?category=progress_note"
-    return Setup(path, {"Authorization": f"Bearer {token.text}"}, "client-1")
+    paths = [f"/api/v1/clients/{c}/records?category=progress_note" for c in ids]
+    return Setup(paths, {"Authorization": f"Bearer {token.text}"}, ids)
 
 
 def free_port() -> int:
@@ -126,47 +128,56 @@ def _wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the benchmark's server did not start within 60 s")
 
 
-def count_reads(engine: Engine, client_id: str) -> int:
-    """The read entries on the client's chain: one per protected read served."""
+def count_reads(engine: Engine, client_ids: list[str]) -> int:
+    """The read entries on the clients' chains: one per protected read served."""
     a = t.audit_entries.c
-    found = select(func.count()).where(a.chain_id == client_id, a.action == "read")
+    found = select(func.count()).where(a.chain_id.in_(client_ids), a.action == "read")
     with engine.connect() as c:
         return int(c.execute(found).scalar_one())
 
 
 def measure(
-    engine: Engine, database_url: str, *, seconds: float, connections: int, workers: int, log: Log
+    engine: Engine,
+    database_url: str,
+    *,
+    seconds: float,
+    connections: int,
+    workers: int,
+    clients: int,
+    log: Log,
 ) -> Figures:
-    """Latency at one connection (protected and plain, alternating rounds), then throughput."""
+    """Latency at one connection (protected and plain, alternating rounds, one client), then
+    throughput over many connections reading many clients' records in turn."""
     kek = secrets.token_bytes(32)
-    setup = seed(engine, kek)
+    setup = seed(engine, kek, clients)
+    first = setup.paths[:1]
     with tempfile.TemporaryDirectory(prefix="confide-bench-http-") as directory:
         plain_file = Path(directory) / "plain.json"
         plain_file.write_bytes(b"")
         with serving(database_url, kek, plain_file, workers) as port:
-            status, body = fetch(port, setup.path, setup.headers)
+            status, body = fetch(port, first[0], setup.headers)
             if status != 200 or NOTE.encode() not in body:
                 raise RuntimeError(f"the protected read answered {status}")
         plain_file.write_bytes(body)
-        before = count_reads(engine, setup.client_id)
+        before = count_reads(engine, setup.client_ids)
         with serving(database_url, kek, plain_file, workers) as port:
             status, same = fetch(port, PLAIN_PATH, {})
             if same != body:
                 raise RuntimeError("the plain route does not return the protected read's bytes")
             latency = {"protected": LoadResult(), "plain": LoadResult()}
             for round_ in range(4):  # alternate, so drift in the machine hits both alike
-                for name, path in (("protected", setup.path), ("plain", PLAIN_PATH)):
-                    got = run_load(port, path, setup.headers, connections=1, seconds=seconds / 4)
+                for name, paths in (("protected", first), ("plain", [PLAIN_PATH])):
+                    got = run_load(port, paths, setup.headers, connections=1, seconds=seconds / 4)
                     latency[name].latencies += got.latencies
                     latency[name].wall += got.wall
                 log(f"latency round {round_ + 1} of 4 done")
             protected = run_load(
-                port, setup.path, setup.headers, connections=connections, seconds=seconds
+                port, setup.paths, setup.headers, connections=connections, seconds=seconds
             )
             log(f"protected throughput: {protected.per_second:,.0f} reads/s")
-            plain = run_load(port, PLAIN_PATH, {}, connections=connections, seconds=seconds)
+            plain = run_load(port, [PLAIN_PATH], {}, connections=connections, seconds=seconds)
             log(f"plain throughput: {plain.per_second:,.0f} answers/s")
-    audited = count_reads(engine, setup.client_id) - before
+    audited = count_reads(engine, setup.client_ids) - before
     # Every protected read answered, the warm-up reads included (three per connection).
     served = len(latency["protected"].latencies) + len(protected.latencies) + 3 * (4 + connections)
     return Figures(
