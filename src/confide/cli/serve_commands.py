@@ -10,7 +10,6 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
-from rich.table import Table
 
 from confide.api.app import create_app, csrf_secret_file
 from confide.audit.signing import load_signing_key_file
@@ -66,16 +65,13 @@ def build_app() -> FastAPI:
 
 
 def _print_logins(console: Console, logins: list[DemoLogin]) -> None:
-    table = Table(title="Demonstration accounts (synthetic practice only)", title_justify="left")
-    for column in ("name", "role", "password"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("who")
+    # Plain lines, not a table: a narrow terminal wraps a line but never cuts a password.
+    console.print("\n[bold]Demonstration accounts[/] (synthetic practice only):")
     for login in logins:
-        table.add_row(login.name, login.role, login.password, login.who)
-    console.print(table)
+        console.print(f"  {login.name:<17} {login.password:<34} {login.who}", highlight=False)
     console.print(
         "Practice roles also need the authenticator's code: [bold]confide demo-code NAME[/] "
-        "prints it (for these demonstration accounts only)."
+        "prints it (for these demonstration accounts only).\n"
     )
 
 

@@ -15,6 +15,7 @@ from confide.domain import (
     Category,
     Client,
     Consent,
+    Effect,
     Period,
     Purpose,
     Role,
@@ -120,6 +121,21 @@ def _admit_walkthrough_client(deps: Deps) -> None:
         records.write_record(
             deps, actor_id="clin-a", client_id=WALKTHROUGH_CLIENT, category=category, text=text
         )
+    # The client's own choices: the north clinic may see progress notes and the diagnosis for
+    # coordinating care; the insurer may see nothing of the diagnosis.
+    for consent in (
+        Consent(
+            "consent-demo-north", WALKTHROUGH_CLIENT, "clinic-north",
+            frozenset({Category.PROGRESS_NOTE, Category.DIAGNOSIS}), frozenset({Purpose.COC}),
+            Period(deps.clock.now()),
+        ),
+        Consent(
+            "consent-demo-insurer", WALKTHROUGH_CLIENT, "insurer-one",
+            frozenset({Category.DIAGNOSIS}), frozenset(Purpose), Period(deps.clock.now()),
+            effect=Effect.DENY,
+        ),
+    ):  # fmt: skip
+        consents.grant_consent(deps, consent, by=WALKTHROUGH_CLIENT)
 
 
 def _admit_clients(
