@@ -19,7 +19,6 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,16 +40,10 @@ from confide.domain import (
 from confide.policy.authentication import Scope
 from confide.services import consents, practice, records
 from confide.store import schema as t
-from confide.store.engine import make_engine
-from confide.store.migrate import upgrade
-from confide.vault import KeyRing, LocalKek
 from tests.api.world import (
-    MovableClock,
     TestClient,
     World,
-    build_world,
-    cheap_password_hashing,
-    world_deps,
+    shared_world,
 )
 
 # Situations of the client asked about, from the treating clinician's side of the practice.
@@ -425,11 +418,6 @@ ROUTES = [
 ROUTES_BY_KEY = {r.key: r for r in ROUTES}
 
 
-def _ring() -> KeyRing:
-    kek = LocalKek("kek-test", secrets.token_bytes(32))
-    return KeyRing({kek.kek_id: kek}, kek.kek_id)
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def matrix(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -437,20 +425,8 @@ def matrix(
     """One practice per database for the whole module. Cells that change state change only
     what no other cell reads: fresh consents, notices published for later, past relationships,
     new notes and versions."""
-    # Argon2 at its full cost would dominate the run; the hashing is not what this tests.
-    with cheap_password_hashing():
-        if request.param == "sqlite":
-            url = f"sqlite:///{Path(tmp_path_factory.mktemp('matrix')) / 'confide.db'}"
-            migrating = make_engine(url)
-            upgrade(migrating)
-            migrating.dispose()
-        else:
-            url = str(request.getfixturevalue("postgres_url"))
-        engine = make_engine(url)
-        clock = MovableClock()
-        world = build_world(world_deps(engine, _ring(), clock), clock)
+    with shared_world(request, tmp_path_factory) as world:
         yield _prepare(world)
-        engine.dispose()
 
 
 def _prepare(w: World) -> Matrix:

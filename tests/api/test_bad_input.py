@@ -14,7 +14,6 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -23,16 +22,10 @@ from sqlalchemy import Table, func, select
 
 from confide.services.audit import verify_log
 from confide.store import schema as t
-from confide.store.engine import make_engine
-from confide.store.migrate import upgrade
-from confide.vault import KeyRing, LocalKek
 from tests.api.world import (
-    MovableClock,
     TestClient,
     World,
-    build_world,
-    cheap_password_hashing,
-    world_deps,
+    shared_world,
 )
 
 MIB = 1024 * 1024
@@ -96,25 +89,10 @@ class Bad:
         assert self.counts() == before
 
 
-def _ring() -> KeyRing:
-    kek = LocalKek("kek-test", secrets.token_bytes(32))
-    return KeyRing({kek.kek_id: kek}, kek.kek_id)
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def bad(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bad]:
-    with cheap_password_hashing():
-        # Full-cost argon2 (about 0.3 s a hash, also for unknown names) is not under test here.
-        if request.param == "sqlite":
-            url = f"sqlite:///{Path(tmp_path_factory.mktemp('bad')) / 'confide.db'}"
-            migrating = make_engine(url)
-            upgrade(migrating)
-            migrating.dispose()
-        else:
-            url = str(request.getfixturevalue("postgres_url"))
-        engine = make_engine(url)
-        clock = MovableClock()
-        w = build_world(world_deps(engine, _ring(), clock), clock)
+    with shared_world(request, tmp_path_factory) as w:
+        engine = w.deps.engine
         b = Bad(w)
         with engine.connect() as c:
             b.record_id = c.execute(
@@ -124,7 +102,6 @@ def bad(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             ).scalar_one()
         b.consent_id = f"consent-{w.client}"
         yield b
-        engine.dispose()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,16 +32,10 @@ from confide.services import consents, practice, records
 from confide.services.errors import NotFoundOrDenied
 from confide.services.history import ANOTHER_CLIENT
 from confide.store import schema as t
-from confide.store.engine import make_engine
-from confide.store.migrate import upgrade
-from confide.vault import KeyRing, LocalKek
 from tests.api.world import (
-    MovableClock,
     TestClient,
     World,
-    build_world,
-    cheap_password_hashing,
-    world_deps,
+    shared_world,
 )
 
 ROUTINE = frozenset(Category) - {Category.PSYCHOTHERAPY_NOTE}
@@ -65,28 +58,13 @@ class Side:
         return f"client-missing-{secrets.token_hex(4)}"
 
 
-def _ring() -> KeyRing:
-    kek = LocalKek("kek-test", secrets.token_bytes(32))
-    return KeyRing({kek.kek_id: kek}, kek.kek_id)
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def side(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Side]:
     """One practice per database for the module; tests add only ids of their own."""
-    with cheap_password_hashing():
-        if request.param == "sqlite":
-            url = f"sqlite:///{Path(tmp_path_factory.mktemp('side')) / 'confide.db'}"
-            migrating = make_engine(url)
-            upgrade(migrating)
-            migrating.dispose()
-        else:
-            url = str(request.getfixturevalue("postgres_url"))
-        engine = make_engine(url)
-        clock = MovableClock()
-        yield Side(build_world(world_deps(engine, _ring(), clock), clock))
-        engine.dispose()
+    with shared_world(request, tmp_path_factory) as world:
+        yield Side(world)
 
 
 def _ids(answer: Any) -> list[str]:

@@ -37,7 +37,7 @@ from confide.domain import (
 )
 from confide.services import accounts, consents, practice, records
 from confide.services.deps import Deps
-from confide.vault import Vault
+from confide.vault import KeyRing, LocalKek, Vault
 
 # Full-cost argon2 is under test in test_auth.py and test_no_user_enumeration.py; elsewhere a
 # cheap profile keeps a world quick to build (its accounts' hashing is not what is tested).
@@ -186,6 +186,34 @@ def build_world(deps: Deps, clock: MovableClock) -> World:
         made = accounts.create_account(deps, name, PASSWORD, by=accounts.OPERATOR)
         w.secrets[name] = made.totp_secret
     return w
+
+
+@contextmanager
+def shared_world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """One world for a whole test module, on the database the fixture's param names
+    ("sqlite": a fresh file; "postgresql": the run's database), with cheap password hashing."""
+    from confide.store.engine import make_engine
+    from confide.store.migrate import upgrade
+
+    with cheap_password_hashing():
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('world') / 'confide.db'}"
+            migrating = make_engine(url)
+            upgrade(migrating)
+            migrating.dispose()
+        else:
+            url = str(request.getfixturevalue("postgres_url"))
+        engine = make_engine(url)
+        clock = MovableClock()
+        kek = LocalKek("kek-test", secrets.token_bytes(32))
+        try:
+            yield build_world(
+                world_deps(engine, KeyRing({kek.kek_id: kek}, kek.kek_id), clock), clock
+            )
+        finally:
+            engine.dispose()
 
 
 def world_deps(engine: object, ring: object, clock: MovableClock) -> Deps:
