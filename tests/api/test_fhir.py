@@ -500,6 +500,30 @@ def test_a_consent_may_name_psychotherapy_notes_by_their_security_label(world: W
     assert provision["period"] == {"start": "2026-01-01T00:00:00Z", "end": "2027-01-01T00:00:00Z"}
 
 
+def test_a_class_and_a_security_label_together_are_refused_not_widened(world: World) -> None:
+    # FHIR reads them as "all of"; taken as "any of" they would open every substance-use
+    # record (42 CFR Part 2) to a consent meant for progress notes.
+    api = world.client_for()
+    headers = bearer(world, world.client, WRITE)
+    before = api.get(f"/fhir/Consent?patient={world.client}", headers=headers).json()["total"]
+    body = consent_body(world.client, world.outsider)
+    body["provision"]["securityLabel"] = [
+        {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "ETH"}
+    ]
+    answer = api.post("/fhir/Consent", json=body, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert outcome(answer)["expression"] == ["Consent.provision.securityLabel"]
+    two = consent_body(world.client, world.outsider, categories=())
+    two["provision"]["securityLabel"] = [
+        {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "ETH"},
+        {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "PSYTHPN"},
+    ]
+    answer = api.post("/fhir/Consent", json=two, headers=headers)
+    assert answer.status_code == 422, answer.text
+    after = api.get(f"/fhir/Consent?patient={world.client}", headers=headers).json()["total"]
+    assert after == before
+
+
 # The official FHIR R4 examples ------------------------------------------------------------------
 
 # Each official example, read by the facade's mapping: the element it is refused at, because it

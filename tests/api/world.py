@@ -183,7 +183,7 @@ def build_world(deps: Deps, clock: MovableClock) -> World:
         consents.grant_consent(deps, consent, by=client_id)
     consents.revoke_consent(deps, f"consent-{w.revoked_client}", by=w.revoked_client)
     for name in [a.id for a in people] + [w.officer, w.client, w.other_client, w.revoked_client]:
-        made = accounts.create_account(deps, name, PASSWORD, by=accounts.OPERATOR)
+        made = accounts.create_account(deps, name, PASSWORD, by=accounts.OPERATOR, as_operator=True)
         w.secrets[name] = made.totp_secret
     return w
 

@@ -6,7 +6,9 @@ own; ``confide serve`` builds it over the data directory.
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +89,18 @@ def create_app(
 
 
 def csrf_secret_file(data_dir: Path) -> str:
-    """The deployment's CSRF signing secret, made on first use (owner-only file)."""
+    """The deployment's CSRF signing secret, made on first use (owner-only file). Workers
+    starting together agree: only one creates it, the others read it."""
     path = data_dir / "csrf.secret"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(32))
+    for _ in range(50):  # another worker may have created it a moment before writing it
+        if secret := path.read_text().strip():
+            return secret
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty; remove it and start again")

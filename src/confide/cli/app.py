@@ -131,7 +131,8 @@ def demo(
         seeded = seed_practice(
             opened.deps, seed=seed, clients=clients, notes_per_client=notes_per_client
         )
-        seed_logins(opened.deps, opened.settings.data_dir)
+        if seeded is not None:  # only for the practice this run made: never for real people
+            seed_logins(opened.deps, opened.settings.data_dir)
     console.rule("[bold]confide[/] — who may see what, and why")
     engine = "SQLite" if opened.settings.is_sqlite else "PostgreSQL"
     if seeded is None:

@@ -44,11 +44,14 @@ def serve_command(
     os.environ.setdefault("CONFIDE_DATA_DIR", str(settings.data_dir))
     if workers == 1:
         app = build_app()
-        uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+        # No access log: its lines would name client ids and categories outside the audit log.
+        uvicorn.run(
+            app, host=host, port=port, server_header=False, log_level="info", access_log=False
+        )
     else:
         uvicorn.run(
             "confide.cli.serve_commands:build_app", factory=True, host=host, port=port,
-            workers=workers, server_header=False, log_level="warning",
+            workers=workers, server_header=False, log_level="warning", access_log=False,
         )  # fmt: skip
 
 
@@ -94,7 +97,9 @@ def create_account_command(
 ) -> None:
     """Give a person on file a password and, for practice roles, an authenticator secret."""
     opened = open_existing(StoreSettings.from_environment(os.environ))
-    made = accounts.create_account(opened.deps, actor_id, password, by=accounts.OPERATOR)
+    made = accounts.create_account(
+        opened.deps, actor_id, password, by=accounts.OPERATOR, as_operator=True
+    )
     console = Console()
     console.print(f"Account made for {made.actor_id}.")
     if made.totp_uri is not None:

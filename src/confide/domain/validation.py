@@ -31,6 +31,10 @@ def require_id(value: object, field: str) -> str:
     return value
 
 
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 9000
+
+
 def require_aware(value: object, field: str) -> datetime:
     """Return ``value`` as UTC if it is a timezone-aware datetime.
 
@@ -42,6 +46,9 @@ def require_aware(value: object, field: str) -> datetime:
         raise InvalidValue(field, "must be a date and time")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidValue(field, "must carry a timezone (for example 2026-01-31T09:00:00+00:00)")
+    # A record's times lie within living memory; the extremes would overflow on arithmetic.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise InvalidValue(field, f"must fall between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
     return value.astimezone(UTC)
 
 

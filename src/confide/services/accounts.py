@@ -167,18 +167,27 @@ def check_password_strength(
 
 
 def create_account(
-    deps: Deps, actor_id: str, password: str, *, by: str, second_factor: bool | None = None
+    deps: Deps,
+    actor_id: str,
+    password: str,
+    *,
+    by: str,
+    second_factor: bool | None = None,
+    as_operator: bool = False,
 ) -> NewAccount:
     """Give a person on file a password (and a TOTP secret when their role needs one).
 
-    Made by the privacy officer or an administrator of the person's practice, or by the
-    operator from the command line. ``second_factor`` defaults to what the role requires.
+    Made by the privacy officer of the person's practice, never for themself; or, with
+    ``as_operator``, by whoever holds the data directory (the command line, the demo).
+    ``second_factor`` defaults to what the role requires.
     """
     require_id(actor_id, "actor_id")
     check_password_strength(password, user_inputs=(actor_id,))
     with deps.engine.begin() as c:
         actor = PracticeRepository(c).actor(actor_id)
-        _check_account_admin(deps, c, actor, by=by, action="create_account")
+        _check_account_admin(
+            deps, c, actor, by=by, action="create_account", as_operator=as_operator
+        )
         assert actor is not None  # noqa: S101 - refused above otherwise
         accounts = AccountsRepository(c)
         if accounts.get(actor_id) is not None:
@@ -215,7 +224,9 @@ def reset_password(deps: Deps, actor_id: str, new_password: str, *, by: str) -> 
             raise NotFoundOrDenied
         now = deps.clock.now()
         accounts.set_password(actor_id, _HASHER.hash(new_password), now)
+        # A reset is for a person who may have been impersonated: nothing made before it works.
         accounts.end_sessions_of(actor_id, now)
+        accounts.revoke_tokens_of(actor_id, now)
         log_event(
             deps, c, at=now, by=by, client_id=None, action="reset_password", effect="permit",
             rule="auth.password_reset", record_id=actor_id,
@@ -223,15 +234,26 @@ def reset_password(deps: Deps, actor_id: str, new_password: str, *, by: str) -> 
 
 
 def _check_account_admin(
-    deps: Deps, c: Connection, actor: Actor | None, *, by: str, action: str
+    deps: Deps,
+    c: Connection,
+    actor: Actor | None,
+    *,
+    by: str,
+    action: str,
+    as_operator: bool = False,
 ) -> None:
-    if by == OPERATOR and actor is not None:
+    # The operator is a call from the command line, never an id a request could carry.
+    if as_operator and actor is not None:
         return
     admin = PracticeRepository(c).actor(by)
+    # Only the privacy officer of the person's practice, and never for themself (HIPAA
+    # 164.308(a)(4): access is granted by the official who answers for it, not by whoever
+    # administers the system; decision 0014).
     if (
         actor is not None
         and admin is not None
-        and admin.role in (Role.PRIVACY_OFFICER, Role.ADMINISTRATOR)
+        and admin.id != actor.id
+        and admin.role is Role.PRIVACY_OFFICER
         and admin.organisation_id is not None
         and admin.organisation_id in (actor.organisation_id, _client_org(c, actor))
     ):
@@ -362,6 +384,7 @@ def change_password(deps: Deps, who: Principal, current: str, new: str) -> Signe
         accounts.clear_failures(name_hash)
         accounts.set_password(who.actor_id, _HASHER.hash(new), now)
         accounts.end_sessions_of(who.actor_id, now)
+        accounts.revoke_tokens_of(who.actor_id, now)
         token = secrets.token_urlsafe(32)
         accounts.add_session(token_hash(token), who.actor_id, now)
         _log_auth(deps, c, now, who.actor_id, "change_password", "permit", "auth.password_changed")

@@ -239,6 +239,15 @@ class AccountsRepository:
         )
         return [_token(r) for r in rows]
 
+    def revoke_tokens_of(self, actor_id: str, at: datetime) -> int:
+        k = t.api_tokens.c
+        done = self._c.execute(
+            update(t.api_tokens)
+            .where(k.actor_id == actor_id, k.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return done.rowcount
+
     def revoke_token(self, token_id: str, actor_id: str, at: datetime) -> bool:
         k = t.api_tokens.c
         done = self._c.execute(

@@ -67,7 +67,7 @@ def seed_logins(deps: Deps, data_dir: Path) -> list[DemoLogin]:
         password = "-".join(secrets.choice(_WORDS) for _ in range(4)) + str(
             secrets.randbelow(90) + 10
         )
-        made = accounts.create_account(deps, name, password, by=accounts.OPERATOR)
+        made = accounts.create_account(deps, name, password, by=accounts.OPERATOR, as_operator=True)
         logins.append(DemoLogin(name, role.value, who, password, made.totp_secret))
     path = data_dir / LOGINS_FILE
     path.touch(mode=0o600)

@@ -20,6 +20,7 @@ from typing import Any
 from fhir.resources.R4B.auditevent import AuditEvent
 
 from confide.api.fhir.params import Unsupported
+from confide.domain.validation import EARLIEST_YEAR, LATEST_YEAR
 from confide.services.history import AccessHistory, HistoryEntry
 from confide.services.history_export import history_fhir_bundle
 
@@ -94,8 +95,12 @@ def date_test(value: str) -> DateTest:
         )
     try:
         start, end = _span(match)
-    except ValueError:
+    except (ValueError, OverflowError):  # 9999-12-31 has no day after it
         raise Unsupported("search parameter 'date' is not a real date or time") from None
+    if not EARLIEST_YEAR <= start.year <= LATEST_YEAR:
+        raise Unsupported(
+            f"search parameter 'date' must fall between {EARLIEST_YEAR} and {LATEST_YEAR}"
+        )
     return DateTest(prefix, start, end)
 
 

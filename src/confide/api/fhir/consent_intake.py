@@ -250,6 +250,31 @@ def _check_actions(p: ConsentProvision) -> None:
 
 
 def _categories(p: ConsentProvision) -> frozenset[Category]:
+    # FHIR reads class, code and securityLabel together as "all of", and several security
+    # labels as "all of" too; confide reads a consent's categories as "any of". Taking them
+    # together would widen what the client permitted (e.g. a class plus the ETH label would
+    # open every substance-use record), so one element names the categories, and at most one
+    # security label.
+    given = [
+        name
+        for name, value in (
+            ("class", p.class_fhir),
+            ("code", p.code),
+            ("securityLabel", p.securityLabel),
+        )
+        if value
+    ]
+    if len(given) > 1:
+        raise InvalidValue(
+            f"Consent.provision.{given[1]}",
+            f"name the categories in one element only (here {given[0]}); FHIR would read "
+            "them together as all of, confide as any of",
+        )
+    if p.securityLabel and len(p.securityLabel) > 1:
+        raise InvalidValue(
+            "Consent.provision.securityLabel[1]",
+            "give one security label per provision (several mean all of them together)",
+        )
     found: set[Category] = set()
     for i, coding in enumerate(p.class_fhir or []):
         found.add(_category(coding, f"Consent.provision.class[{i}]"))
@@ -316,7 +341,7 @@ def _instant(value: object, end: bool) -> datetime:
     if isinstance(value, datetime):
         return require_aware(value, field)
     if isinstance(value, date):
-        day = datetime(value.year, value.month, value.day, tzinfo=UTC)
+        day = require_aware(datetime(value.year, value.month, value.day, tzinfo=UTC), field)
         return day + timedelta(days=1) if end else day
     raise InvalidValue(
         field,
