@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fhir.resources.R4B.capabilitystatement import (
     CapabilityStatement,
@@ -73,18 +74,24 @@ def capability_statement(base: str) -> CapabilityStatement:
     )
 
 
+# What no resource here supports: versions, history, update-as-create, conditional interactions.
+_NOTHING_CONDITIONAL: dict[str, Any] = {
+    "versioning": "no-version",
+    "readHistory": False,
+    "updateCreate": False,
+    "conditionalCreate": False,
+    "conditionalRead": "not-supported",
+    "conditionalUpdate": False,
+    "conditionalDelete": "not-supported",
+}
+
+
 def _consent() -> CapabilityStatementRestResource:
     return CapabilityStatementRestResource(
         type="Consent",
         documentation=CONSENT_DOC,
         interaction=_interactions("read", "search-type", "create", "update"),
-        versioning="no-version",
-        readHistory=False,
-        updateCreate=False,
-        conditionalCreate=False,
-        conditionalRead="not-supported",
-        conditionalUpdate=False,
-        conditionalDelete="not-supported",
+        **_NOTHING_CONDITIONAL,
         referencePolicy=["literal", "logical"],
         searchParam=[
             _param("patient", "clinical-patient", "reference", "Patient/<id> or <id>; required"),
@@ -101,13 +108,7 @@ def _audit_event() -> CapabilityStatementRestResource:
             "client and their practice's privacy officer."
         ),
         interaction=_interactions("search-type"),
-        versioning="no-version",
-        readHistory=False,
-        updateCreate=False,
-        conditionalCreate=False,
-        conditionalRead="not-supported",
-        conditionalUpdate=False,
-        conditionalDelete="not-supported",
+        **_NOTHING_CONDITIONAL,
         searchParam=[
             _param("patient", "AuditEvent-patient", "reference", "Patient/<id> or <id>; required"),
             _param(
@@ -128,13 +129,7 @@ def _patient() -> CapabilityStatementRestResource:
             "organisation; nothing clinical."
         ),
         interaction=_interactions("read"),
-        versioning="no-version",
-        readHistory=False,
-        updateCreate=False,
-        conditionalCreate=False,
-        conditionalRead="not-supported",
-        conditionalUpdate=False,
-        conditionalDelete="not-supported",
+        **_NOTHING_CONDITIONAL,
     )
 
 
