@@ -63,12 +63,12 @@ def test_the_core_never_reads_the_clock() -> None:
 
 
 def _shell_modules() -> list[Path]:
-    return sorted((SRC / "api").rglob("*.py"))
+    return sorted([*(SRC / "api").rglob("*.py"), *(SRC / "web").rglob("*.py")])
 
 
 @pytest.mark.parametrize("path", _shell_modules(), ids=str)
-def test_the_api_never_touches_the_store(path: Path) -> None:
-    # Every endpoint goes through the services, so every read is decided and audited there.
+def test_the_api_and_pages_never_touch_the_store(path: Path) -> None:
+    # Every endpoint and page goes through the services, so every read is decided and audited there.
     for name in _imports(path):
         assert not name.startswith(("confide.store", "sqlalchemy", "psycopg", "sqlite3")), (
             f"{path.name} imports {name}: call a service instead"

@@ -22,6 +22,7 @@ from confide.api.routes import auth, consents, disclosures, history, practice, r
 from confide.api.schemas import Problem
 from confide.audit.signing import VerifyKey
 from confide.services.deps import Deps
+from confide.web.app import install as install_web
 
 DESCRIPTION = """
 confide keeps what clients tell their therapists confidential. Every read here is decided by
@@ -78,6 +79,7 @@ def create_app(
     app.state.verify_key = verify_key
     for module in (auth, practice, records, consents, history, disclosures, fhir):
         app.include_router(module.router)
+    install_web(app)
     errors.install(app)
     secret = csrf_secret or secrets.token_urlsafe(32)
     app.add_middleware(CsrfProtection, secret=secret)

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from confide.domain.errors import ConfideError, InvalidValue
@@ -26,6 +26,8 @@ NOT_FOUND_BODY = {"detail": "not found, or you may not see it"}
 # What FastAPI raises (as a 400) when a body cannot be decoded before it is parsed as JSON.
 UNREADABLE_BODY = "There was an error parsing the body"
 FHIR_PREFIX = "/fhir"
+# Everything under these is the API (JSON or FHIR); every other path is a web page.
+API_PREFIXES = ("/api/", FHIR_PREFIX, "/docs", "/redoc", "/openapi.json")
 
 
 def problem(status: int, detail: str, *, field: str | None = None) -> dict[str, Any]:
@@ -36,16 +38,21 @@ def problem(status: int, detail: str, *, field: str | None = None) -> dict[str, 
     return body
 
 
-Responder = Callable[[Request, int, dict[str, Any], dict[str, str]], JSONResponse]
+Responder = Callable[[Request, int, dict[str, Any], dict[str, str]], Response]
 
 
-def _json(
-    request: Request, status: int, body: dict[str, Any], headers: dict[str, str]
-) -> JSONResponse:
-    if request.url.path.startswith(FHIR_PREFIX):
+def _json(request: Request, status: int, body: dict[str, Any], headers: dict[str, str]) -> Response:
+    """The answer in the caller's language: OperationOutcome under /fhir, JSON under the API,
+    a page (or a way back to sign-in) for the web pages."""
+    path = request.url.path
+    if path.startswith(FHIR_PREFIX):
         from confide.api.fhir.outcome import operation_outcome  # noqa: PLC0415 - avoids a cycle
 
         return operation_outcome(status, body, headers)
+    if not path.startswith(API_PREFIXES):
+        from confide.web.errors import error_page  # noqa: PLC0415 - the web shell is optional
+
+        return error_page(request, status, body)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -79,11 +86,11 @@ def answer_for(error: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
-    async def confide_error(request: Request, error: Exception) -> JSONResponse:
+    async def confide_error(request: Request, error: Exception) -> Response:
         status, body, headers = answer_for(error)
         return _json(request, status, body, headers)
 
-    async def validation_error(request: Request, error: Exception) -> JSONResponse:
+    async def validation_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for it
         problems = [{"field": _field(e), "problem": _plain(e)} for e in error.errors()]
         first = problems[0] if problems else {"field": "body", "problem": "not understood"}
@@ -94,7 +101,7 @@ def install(app: FastAPI) -> None:
         }
         return _json(request, 422, body, {})
 
-    async def http_error(request: Request, error: Exception) -> JSONResponse:
+    async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for it
         if error.status_code == 404:
             return _json(request, 404, dict(NOT_FOUND_BODY), {})
@@ -109,7 +116,7 @@ def install(app: FastAPI) -> None:
             request, error.status_code, problem(error.status_code, str(error.detail)), headers
         )
 
-    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+    async def unexpected(request: Request, error: Exception) -> Response:
         # Only the type is logged: a message could carry a value from the request.
         log.error(
             "unexpected error %s on %s %s",
@@ -120,7 +127,7 @@ def install(app: FastAPI) -> None:
         )
         return _json(request, 500, problem(500, "something went wrong; nothing was changed"), {})
 
-    handlers: dict[Any, Callable[[Request, Exception], Awaitable[JSONResponse]]] = {
+    handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         ConfideError: confide_error,
         RequestValidationError: validation_error,
         StarletteHTTPException: http_error,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette_csrf.middleware import CSRFMiddleware
 
-from confide.api.errors import FHIR_PREFIX
+from confide.api.errors import API_PREFIXES, FHIR_PREFIX
 from confide.api.fhir.outcome import operation_outcome
 from confide.api.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 
@@ -116,15 +118,20 @@ class BodyLimit:
 
 
 CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The web pages' forms post the CSRF token as a field of this name (they work without script).
+CSRF_FORM_FIELD = "csrf_token"
+_FORM_TOKEN = "confide.csrf_form_token"  # noqa: S105 - a scope key, not a secret
+_FORM_TYPE = b"application/x-www-form-urlencoded"
 
 
 class CsrfProtection(CSRFMiddleware):
     """starlette-csrf's double-submit check, for requests that carry the session cookie.
 
     Requests with a bearer token and no session cookie carry no ambient credential and are not
-    checked. Every state-changing request a browser marks as coming from another site
-    (``Sec-Fetch-Site``) or another origin (``Origin``) is refused, sign-in included, so a page
-    elsewhere cannot sign a browser in as someone else (login CSRF).
+    checked. A web page's form may send the token as its ``csrf_token`` field instead of the
+    header (so forms work without script). Every state-changing request a browser marks as
+    coming from another site (``Sec-Fetch-Site``) or another origin (``Origin``) is refused,
+    sign-in included, so a page elsewhere cannot sign a browser in as someone else (login CSRF).
     """
 
     def __init__(self, app: ASGIApp, secret: str) -> None:
@@ -159,7 +166,14 @@ class CsrfProtection(CSRFMiddleware):
             ):
                 await self._get_error_response(Request(scope))(scope, receive, send)
                 return
+            if headers.get(b"content-type", b"").split(b";")[0].strip() == _FORM_TYPE:
+                receive = await _read_form_token(scope, receive)
         await super().__call__(scope, receive, send)
+
+    async def _get_submitted_csrf_token(self, request: Request) -> str | None:
+        header: str | None = request.headers.get(self.header_name)
+        form: str | None = request.scope.get(_FORM_TOKEN)
+        return header or form
 
     async def send(self, message: Message, send: Send, scope: Scope) -> None:
         # The sign-in answer sets its own token (and returns it); do not add a second one.
@@ -181,10 +195,42 @@ class CsrfProtection(CSRFMiddleware):
         return _refusal(request.url.path, 403, body)
 
 
+async def _read_form_token(scope: Scope, receive: Receive) -> Receive:
+    """Read a form's body (BodyLimit has already bounded it), keep its CSRF field in the scope,
+    and give back a ``receive`` that replays the body for the route."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    values = parse_qs(body.decode("latin-1"), max_num_fields=200).get(CSRF_FORM_FIELD)
+    if values:
+        scope[_FORM_TOKEN] = values[0]
+    replayed: Message | None = {"type": "http.request", "body": body, "more_body": False}
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed is not None:
+            message, replayed = replayed, None
+            return message
+        return await receive()
+
+    return replay
+
+
 def _refusal(path: str, status: int, body: dict[str, str]) -> Response:
-    """A refusal made before any route runs: an OperationOutcome under /fhir, else JSON."""
+    """A refusal made before any route runs: an OperationOutcome under /fhir, a page for the
+    web pages, else JSON."""
     if path.startswith(FHIR_PREFIX):
         return operation_outcome(status, body, {})
+    if not path.startswith(API_PREFIXES):
+        from confide.web.errors import refusal_page  # noqa: PLC0415 - the web shell is optional
+
+        return refusal_page(status, body["detail"])
     return JSONResponse(body, status_code=status)
 
 
