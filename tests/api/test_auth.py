@@ -491,8 +491,18 @@ def test_a_bearer_token_request_needs_no_csrf_header(world: World) -> None:
         {"origin": "https://evil.example"},
         {"origin": "https://testserver.evil.example"},
         {"origin": "null"},
+        {"origin": "null", "sec-fetch-site": "cross-site"},
+        {"origin": "https://evil.example", "sec-fetch-site": "same-origin"},
     ],
-    ids=["cross-site", "same-site", "foreign-origin", "lookalike-origin", "null-origin"],
+    ids=[
+        "cross-site",
+        "same-site",
+        "foreign-origin",
+        "lookalike-origin",
+        "null-origin",
+        "null-origin-cross-site",
+        "foreign-origin-claiming-same-origin",
+    ],
 )
 def test_a_sign_in_from_another_site_is_refused(world: World, headers: dict[str, str]) -> None:
     before = _system_seq(world)
@@ -503,8 +513,13 @@ def test_a_sign_in_from_another_site_is_refused(world: World, headers: dict[str,
     assert _system_events_after(world, before) == []  # the request never reached sign-in
 
 
-def test_a_sign_in_from_this_site_is_accepted(world: World) -> None:
-    headers = {"sec-fetch-site": "same-origin", "origin": "https://testserver"}
+@pytest.mark.parametrize(
+    "origin",
+    # A browser sends "Origin: null" for its own forms under Referrer-Policy: no-referrer.
+    ["https://testserver", "null"],
+)
+def test_a_sign_in_from_this_site_is_accepted(world: World, origin: str) -> None:
+    headers = {"sec-fetch-site": "same-origin", "origin": origin}
     assert _sign_in(world, world.client, PASSWORD, headers=headers).status_code == 200
 
 

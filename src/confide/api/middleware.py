@@ -161,9 +161,7 @@ class CsrfProtection(CSRFMiddleware):
             site = headers.get(b"sec-fetch-site", b"").decode("latin-1")
             origin = headers.get(b"origin")
             host = headers.get(b"host", b"").decode("latin-1")
-            if site in ("cross-site", "same-site") or (
-                origin is not None and _host_of(origin.decode("latin-1")) != host
-            ):
+            if site in ("cross-site", "same-site") or _foreign_origin(origin, host, site):
                 await self._get_error_response(Request(scope))(scope, receive, send)
                 return
             if headers.get(b"content-type", b"").split(b";")[0].strip() == _FORM_TYPE:
@@ -232,6 +230,20 @@ def _refusal(path: str, status: int, body: dict[str, str]) -> Response:
 
         return refusal_page(status, body["detail"])
     return JSONResponse(body, status_code=status)
+
+
+def _foreign_origin(origin: bytes | None, host: str, site: str) -> bool:
+    """Whether ``Origin`` names another origin than this host.
+
+    Under ``Referrer-Policy: no-referrer`` a browser sends ``Origin: null`` even for its own
+    forms (Fetch, "serializing a request origin"); an opaque origin (a sandboxed frame, a data:
+    page) sends it too. So ``null`` passes only when the browser also says ``same-origin``.
+    """
+    if origin is None:
+        return False
+    if origin == b"null":
+        return site != "same-origin"
+    return _host_of(origin.decode("latin-1")) != host
 
 
 def _host_of(origin: str) -> str:
