@@ -6,13 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup lint typecheck pytest bench clean
+.PHONY: run test setup browser lint typecheck pytest bench screenshots clean
 
 run: setup
 	$(BIN)/confide demo
 	$(BIN)/confide serve
 
-test: setup lint typecheck pytest
+test: setup browser lint typecheck pytest
 
 setup: $(STAMP)
 
@@ -22,6 +22,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@touch $(STAMP)
+
+# The browser tests drive Debian's chromium (never a downloaded browser). Installed here when
+# missing and apt-get is at hand (as root, or through sudo); otherwise the browser tests say
+# how to install it, and CI (CI=true) fails rather than skip them.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "chromium not found and no apt-get: install chromium for the browser tests"; \
+	  elif [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  fi; }
 
 lint: setup
 	$(BIN)/ruff check src tests bench
@@ -39,6 +52,10 @@ bench: setup
 	$(BIN)/python -m bench store
 	$(BIN)/python -m bench audit
 	$(BIN)/python -m bench http
+
+# The README's screenshots, taken from the demo practice in Debian's chromium
+screenshots: setup browser
+	$(BIN)/python -m tests.browser.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

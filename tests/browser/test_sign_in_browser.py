@@ -1,0 +1,42 @@
+"""Signing in and out in a real browser, on a desk and on a phone."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page
+
+from tests.browser.accessibility import blocking_violations
+from tests.browser.demo_server import PHONE, Demo
+
+
+def test_the_sign_in_page_is_accessible(demo: Demo, chromium: Browser) -> None:
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{demo.base}/sign-in")
+    assert page.title() == "Sign in · confide"
+    assert blocking_violations(page) == []
+    context.close()
+
+
+def test_a_wrong_password_is_refused_in_plain_words(demo: Demo, chromium: Browser) -> None:
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{demo.base}/sign-in")
+    page.get_by_label("Name").fill("clin-b")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_label("Authenticator code").fill("123456")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text().startswith("That name, password and code")
+    assert [c["name"] for c in context.cookies()] == ["__Host-confide_csrf"]
+    context.close()
+
+
+def test_a_client_signs_in_on_a_phone_and_out_again(demo: Demo, chromium: Browser) -> None:
+    page: Page = demo.sign_in(chromium, "client-demo-001", viewport=PHONE)
+    assert page.url.endswith("/portal")
+    assert blocking_violations(page) == []
+    page.get_by_role("button", name="Sign out").first.click()
+    page.wait_for_url("**/sign-in?signed_out=1")
+    assert page.get_by_role("status").inner_text() == "You are signed out."
+    page.goto(f"{demo.base}/portal")
+    assert "/sign-in" in page.url  # the session is over on the server too
+    page.context.close()
