@@ -1065,7 +1065,7 @@ def test_a_report_not_disclosed_is_overdue_just_after_its_deadline(
 
 @pytest.mark.parametrize(
     "state",
-    [*AFTER_DISCLOSURE, DisclosureState.REJECTED, DisclosureState.WITHDRAWN],
+    [*sorted(AFTER_DISCLOSURE), DisclosureState.REJECTED, DisclosureState.WITHDRAWN],
 )
 def test_a_report_disclosed_rejected_or_withdrawn_is_never_overdue(state: DisclosureState) -> None:
     request = in_state(state, ABUSE)

@@ -55,6 +55,7 @@ def navigation(who: Principal | None) -> list[NavItem]:
             NavItem("/portal/access", "Who saw my record"),
             NavItem("/portal/accounting", "Disclosures"),
             NavItem("/portal/notice", "Confidentiality notice"),
+            NavItem("/portal/record", "My record"),
         ]
     items = []
     if who.role in (Role.CLINICIAN, Role.SUPERVISOR, Role.PRIVACY_OFFICER):
