@@ -43,6 +43,7 @@ from confide.policy.rule_packs import GROUND_KEYS, Duty, GroundRule, RulePack, S
 from confide.services import disclosures
 from confide.services.accounts import Principal
 from confide.services.audit_status import audit_status
+from confide.services.disclosure_package import DisclosurePackage
 from confide.services.disclosures import QueueItem
 from confide.web.pages import ROLE_NAMES, render
 from confide.web.session import Viewer
@@ -565,11 +566,23 @@ def release(request: Request, request_id: str, who: Viewer) -> Response:
         done, package = disclosures.disclose(deps, request_id, by=who.actor_id)
     except InvalidValue as e:
         return _request_page(request, who, request_id, problem=problem_of("release", e))
+    return released_page(request, who, done, package, f"/office/disclosures/{done.id}")
+
+
+def released_page(
+    request: Request,
+    who: Principal,
+    done: DisclosureRequest,
+    package: DisclosurePackage,
+    request_href: str,
+) -> Response:
+    """The answer to a release (or a break-the-glass): the digests and, this once, the two
+    files to download. Nothing keeps a copy of the package."""
     pdf = base64.b64encode(package.pdf).decode("ascii")
     fhir = base64.b64encode(package.fhir_json).decode("ascii")
     return render(
         request, "office/released.html", who, title="Released",
-        r=done, ground=ground_name(done), package=package,
+        r=done, ground=ground_name(done), package=package, request_href=request_href,
         pdf_href=f"data:application/pdf;base64,{pdf}",
         fhir_href=f"data:application/fhir+json;base64,{fhir}",
     )  # fmt: skip

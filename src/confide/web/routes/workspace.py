@@ -36,6 +36,7 @@ from confide.web.disclosure_forms import (
     offered_categories,
 )
 from confide.web.pages import ROLE_NAMES, render
+from confide.web.routes.office import released_page
 from confide.web.session import Viewer
 
 router = APIRouter(prefix="/workspace")
@@ -45,6 +46,9 @@ router = APIRouter(prefix="/workspace")
 ROUTINE = tuple(c for c in Category if c is not Category.PSYCHOTHERAPY_NOTE)
 APART = Category.PSYCHOTHERAPY_NOTE
 EMERGENCY = (ExceptionGround.IMMINENT_RISK_SELF, ExceptionGround.IMMINENT_RISK_OTHERS)
+# What a clinician reads a record for: their own treatment, or coordinating care with the
+# practice that treats the client (what a consent to another practice usually names).
+READING_PURPOSES = {p.value: p for p in (Purpose.TREAT, Purpose.COC)}
 
 # What a redirect's ``?done=`` says, in fixed words (nothing typed ever travels in a URL).
 DONE = {
@@ -86,15 +90,40 @@ def caseload(request: Request, who: Viewer) -> Response:
     return render(request, "workspace/caseload.html", who, title="Caseload", items=items)
 
 
+@router.get("/open")
+def open_client(
+    request: Request, who: Viewer, client_id: Annotated[str, Query(max_length=64)] = ""
+) -> Response:
+    """Open a client by id (someone not on your caseload who consented to your practice);
+    what may be seen is decided on the record page."""
+    try:
+        require_id(client_id.strip(), "client_id")
+    except InvalidValue as e:
+        items = clients.caseload(deps_of(request), by=who.actor_id)
+        return render(
+            request, "workspace/caseload.html", who, title="Caseload",
+            items=items, problem=e.problem, client_id=client_id, status_code=422,
+        )  # fmt: skip
+    return _redirect(f"/workspace/clients/{client_id.strip()}")
+
+
 @router.get("/clients/{client_id}")
 def client_record(
-    request: Request, client_id: str, who: Viewer, done: Annotated[str, Query(max_length=20)] = ""
+    request: Request,
+    client_id: str,
+    who: Viewer,
+    done: Annotated[str, Query(max_length=20)] = "",
+    purpose: Annotated[str, Query(max_length=8)] = Purpose.TREAT.value,
 ) -> Response:
     """A client's record by category, with each category you may not see named and explained;
-    psychotherapy notes are on a page of their own."""
+    psychotherapy notes are on a page of their own. Read for treatment, or for coordinating
+    care (what a client's consent to another practice usually names)."""
     deps = deps_of(request)
+    reading_for = READING_PURPOSES.get(purpose)
+    if reading_for is None:
+        raise InvalidValue("purpose", "choose treatment (TREAT) or coordination of care (COC)")
     summary = _summary_or_none(deps, client_id, who)
-    view = _read_or_none(deps, client_id, who, frozenset(ROUTINE))
+    view = _read_or_none(deps, client_id, who, frozenset(ROUTINE), reading_for)
     if summary is None and view is None:
         raise NotFoundOrDenied
     return render(
@@ -107,6 +136,8 @@ def client_record(
         groups=None if view is None else _groups(view, ROUTINE),
         can_write=summary is not None and who.role in CLINICAL_ROLES,
         done=DONE.get(done),
+        purpose=reading_for,
+        purposes=list(READING_PURPOSES.values()),
     )
 
 
@@ -259,12 +290,13 @@ def break_glass(
     try:
         if emergency.ground not in {g.value for g in EMERGENCY}:
             raise InvalidValue("ground", "break-the-glass is only for an imminent risk of harm")
-        done, _package = disclosures.break_the_glass(
+        done, package = disclosures.break_the_glass(
             deps, ask_of(client_id, emergency), by=who.actor_id
         )
     except InvalidValue as e:
         return _break_glass(request, who, client_id, form, e)
-    return _redirect(f"/workspace/disclosures/{done.id}?done=broken")
+    # The package exists only now: the answer hands it over (as a release does).
+    return released_page(request, who, done, package, f"/workspace/disclosures/{done.id}")
 
 
 @router.get("/disclosures/{request_id}")
@@ -329,7 +361,11 @@ def _summary_or_none(deps: Deps, client_id: str, who: Principal) -> ClientSummar
 
 
 def _read_or_none(
-    deps: Deps, client_id: str, who: Principal, categories: frozenset[Category]
+    deps: Deps,
+    client_id: str,
+    who: Principal,
+    categories: frozenset[Category],
+    purpose: Purpose = Purpose.TREAT,
 ) -> RecordView | None:
     try:
         return records.read_records(
@@ -337,7 +373,7 @@ def _read_or_none(
             actor_id=who.actor_id,
             client_id=client_id,
             categories=categories,
-            purpose=Purpose.TREAT,
+            purpose=purpose,
         )
     except NotFoundOrDenied:
         return None
