@@ -111,6 +111,6 @@ def test_a_fhir_client_finds_the_demo_clients_consents_and_audit_events(
         assert made.status_code == 201, made.text
     fhir = SyncFHIRClient(f"{base}/fhir", authorization=f"Bearer {made.json()['token']}")
     consents = fhir.resources("Consent").search(patient="client-demo-001").fetch_all()
-    assert sorted(c["provision"]["type"] for c in consents) == ["deny", "permit"]
+    assert sorted(c["provision"]["type"] for c in consents) == ["deny", "permit", "permit"]
     events = fhir.resources("AuditEvent").search(patient="client-demo-001").fetch_all()
     assert len(events) >= 6  # the walk-through's writes, at least

@@ -122,11 +122,18 @@ def _admit_walkthrough_client(deps: Deps) -> None:
             deps, actor_id="clin-a", client_id=WALKTHROUGH_CLIENT, category=category, text=text
         )
     # The client's own choices: the north clinic may see progress notes and the diagnosis for
-    # coordinating care; the insurer may see nothing of the diagnosis.
+    # coordinating care, and (a consent of its own) how to reach the client; the insurer may
+    # see nothing of the diagnosis. Revoking the first leaves the second, so the north clinic
+    # still reaches the record and is told why the rest is hidden.
     for consent in (
         Consent(
             "consent-demo-north", WALKTHROUGH_CLIENT, "clinic-north",
             frozenset({Category.PROGRESS_NOTE, Category.DIAGNOSIS}), frozenset({Purpose.COC}),
+            Period(deps.clock.now()),
+        ),
+        Consent(
+            "consent-demo-north-contact", WALKTHROUGH_CLIENT, "clinic-north",
+            frozenset({Category.DEMOGRAPHICS}), frozenset({Purpose.COC}),
             Period(deps.clock.now()),
         ),
         Consent(
