@@ -155,7 +155,7 @@ def psychotherapy_notes(
         request,
         "workspace/psychotherapy_notes.html",
         who,
-        title="Psychotherapy notes",
+        title="Notes kept apart",
         client_id=client_id,
         entries=None if view is None else list(view.entries),
         can_write=summary is not None and who.role in CLINICAL_ROLES,
