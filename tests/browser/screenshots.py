@@ -30,6 +30,9 @@ SHOTS: tuple[tuple[str, str, str, dict[str, int]], ...] = (
     ("workspace-record", "clin-a", RECORD, DESK),
     ("workspace-psychotherapy-notes", "clin-a", f"{RECORD}/psychotherapy-notes", DESK),
     ("workspace-warn", "clin-a", f"{RECORD}/disclosures/new?ground=imminent_risk_others", DESK),
+    ("workspace-request", "clin-a", "", DESK),  # the request the warning form opened
+    ("office-approval", "super-001", "/office", DESK),
+    ("office-request", "super-001", "", DESK),  # the request, as its approver sees it
     ("office-queue", "privacy-001", "/office", DESK),
     ("office-audit", "privacy-001", "/office/audit", DESK),
 )  # fmt: skip
@@ -53,13 +56,29 @@ def take(demo: Demo, out: Path) -> list[Path]:
                 else:
                     pages[key] = browser.new_context(viewport=viewport).new_page()  # type: ignore[arg-type]
             page = pages[key]
-            page.goto(f"{demo.base}{url}")
+            if name == "workspace-request":
+                _open_duty_to_warn(page)
+            elif name == "office-request":
+                page.locator("a[href^='/office/disclosures/']").first.click()
+            else:
+                page.goto(f"{demo.base}{url}")
             page.wait_for_load_state("networkidle")
             target = out / f"{name}.png"
             page.screenshot(path=str(target), full_page=True)
             written.append(target)
         browser.close()
     return written
+
+
+def _open_duty_to_warn(page: Page) -> None:
+    """Fill in the duty-to-warn form the page shows and send it for approval."""
+    page.get_by_label("Recipient", exact=True).fill("ext-police")
+    page.locator("#kind-law_enforcement").check()
+    page.locator("#cat-risk_assessment").check()
+    page.get_by_label("Justification").fill(
+        "Synthetic reason: a stated intent toward a named neighbour this week."
+    )
+    page.get_by_role("button", name="Open the request").click()
 
 
 def main(argv: list[str]) -> None:

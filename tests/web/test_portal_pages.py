@@ -406,3 +406,11 @@ def test_revoking_takes_effect_at_once(web: World) -> None:
     assert "Revoked on" in ended
     assert f"/portal/consents/{consent_id}/revoke" not in page
     assert outsider.get(records).status_code == 404
+
+
+def test_a_consent_for_every_purpose_says_any_purpose() -> None:
+    from confide.domain import Purpose
+    from confide.web.routes.portal import purpose_words
+
+    assert purpose_words(frozenset(Purpose)) == "any purpose"
+    assert purpose_words(frozenset({Purpose.COC})) == "coordination of care"

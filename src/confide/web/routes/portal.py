@@ -143,7 +143,9 @@ def category_words(categories: frozenset[Category] | set[Category]) -> str:
 
 
 def purpose_words(purposes: frozenset[Purpose] | set[Purpose]) -> str:
-    """Purposes of use in plain words, in a fixed order."""
+    """Purposes of use in plain words, in a fixed order ("any purpose" for all of them)."""
+    if set(purposes) >= set(Purpose):
+        return "any purpose"
     order = list(Purpose)
     return _and([p.label for p in sorted(purposes, key=order.index)])
 
