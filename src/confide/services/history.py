@@ -328,8 +328,8 @@ EXCLUSIONS = (
     "Not listed here, as the HIPAA Privacy Rule (45 CFR 164.528(a)(1)) allows: access for your "
     "treatment, for payment and for running the practice (by your treating clinicians and the "
     "practice's staff); your own access to your record and your personal representative's; and "
-    "disclosures you authorized through a consent. Every one of those still appears in the list "
-    "of accesses above."
+    "disclosures you authorized through a consent. Every one of those still appears in the history "
+    "of who accessed your record."
 )
 SUSPENSION_NOTE = (
     "Some disclosures are temporarily left out of this accounting at the request of a health "
