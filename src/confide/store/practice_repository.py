@@ -183,6 +183,22 @@ class PracticeRepository:
         role = self.c.execute(person).scalar_one_or_none()
         return role is not None and role != Role.CLIENT.value
 
+    def recipients(self) -> list[tuple[str, str, str]]:
+        """Everyone a consent or a disclosure may name, as (id, organisation name, kind): each
+        organisation, and each person on file with the recipient role (never a client, never
+        the practice's own people), sorted by id."""
+        out: list[tuple[str, str, str]] = [
+            (row.id, row.name, "organisation")
+            for row in self.c.execute(select(t.organisations.c.id, t.organisations.c.name))
+        ]
+        people = (
+            select(t.actors.c.id, t.organisations.c.name)
+            .join(t.organisations, t.organisations.c.id == t.actors.c.organisation_id, isouter=True)
+            .where(t.actors.c.role == Role.RECIPIENT.value)
+        )
+        out += [(row.id, row.name or "", "person") for row in self.c.execute(people)]
+        return sorted(out)
+
     def notice_exists(self, version: str) -> bool:
         found = select(t.notice_versions.c.version).where(t.notice_versions.c.version == version)
         return self.c.execute(found).first() is not None
