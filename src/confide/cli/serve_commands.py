@@ -1,5 +1,5 @@
-"""``confide serve``: the HTTP API (and its docs) on this machine; ``confide accounts``;
-``confide demo-code``."""
+"""``confide serve``: the web application and the HTTP API (and its docs) on this machine;
+``confide accounts``; ``confide demo-code``."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def serve_command(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the HTTP API, its documentation and the FHIR facade."""
+    """Serve the web application, the HTTP API (with its documentation) and the FHIR facade."""
     settings = StoreSettings.from_environment(os.environ)
     console = Console()
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -36,8 +36,9 @@ def serve_command(
             "its cookies are Secure and will not be sent over plain HTTP to another host.[/]"
         )
     address = f"http://{'127.0.0.1' if host == '127.0.0.1' else host}:{port}"
-    console.print(f"confide is serving {settings.data_dir} at [bold]{address}[/]")
-    console.print(f"  API documentation: [bold]{address}/docs[/]   FHIR: {address}/fhir/metadata")
+    console.print(f"confide is serving {settings.data_dir}")
+    console.print(f"  Open in a browser:  [bold]{address}[/]  (sign in with an account below)")
+    console.print(f"  API documentation:  {address}/docs     FHIR: {address}/fhir/metadata")
     logins = load_logins(settings.data_dir)
     if logins:
         _print_logins(console, logins)
