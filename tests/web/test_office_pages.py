@@ -24,8 +24,8 @@ from confide.services import audit, practice
 from confide.services.accounts import Principal
 from confide.services.disclosures import QueueItem
 from confide.services.rule_packs import installed_pack
+from confide.web.office_queue import queue_sections
 from confide.web.pages import TEMPLATES
-from confide.web.routes.office import queue_sections
 from tests.api.world import World
 from tests.web.conftest import csrf_of, form_post, page_browser
 

@@ -23,7 +23,7 @@ from confide.domain import (
     Role,
 )
 from confide.services import clients, consents, history, practice
-from confide.web.routes.portal import notice_blocks
+from confide.web.notice_text import notice_blocks
 from tests.api.world import TestClient, World
 from tests.web.conftest import csrf_of, page_browser
 
@@ -410,7 +410,7 @@ def test_revoking_takes_effect_at_once(web: World) -> None:
 
 def test_a_consent_for_every_purpose_says_any_purpose() -> None:
     from confide.domain import Purpose
-    from confide.web.routes.portal import purpose_words
+    from confide.web.consent_words import purpose_words
 
     assert purpose_words(frozenset(Purpose)) == "any purpose"
     assert purpose_words(frozenset({Purpose.COC})) == "coordination of care"

@@ -7,13 +7,20 @@ from importlib.resources import files
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from confide.web.routes import office, portal, sign_in, workspace
+from confide.web.routes import (
+    office,
+    portal,
+    portal_consents,
+    sign_in,
+    workspace,
+    workspace_disclosures,
+)
 
 STATIC = "/static"
 
 
 def install(app: FastAPI) -> None:
     """Add the pages and ``/static`` to ``app`` (kept out of the API's OpenAPI schema)."""
-    for module in (sign_in, portal, workspace, office):
+    for module in (sign_in, portal, portal_consents, workspace, workspace_disclosures, office):
         app.include_router(module.router, include_in_schema=False)
     app.mount(STATIC, StaticFiles(directory=str(files("confide.web") / "static")), name="static")
