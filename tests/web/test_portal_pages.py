@@ -414,3 +414,10 @@ def test_a_consent_for_every_purpose_says_any_purpose() -> None:
 
     assert purpose_words(frozenset(Purpose)) == "any purpose"
     assert purpose_words(frozenset({Purpose.COC})) == "coordination of care"
+
+
+def test_the_consent_form_offers_the_recipients_on_file_and_no_client(web: World) -> None:
+    page = page_browser(web, web.client).get("/portal/consents/new").text
+    assert f'<option value="{web.other}">' in page  # an organisation on file
+    assert f'value="{web.other_client}"' not in page  # another client is never offered
+    assert f'value="{web.clinician}"' not in page  # nor the practice's own people

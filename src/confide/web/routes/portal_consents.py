@@ -19,6 +19,7 @@ from confide.domain import Category, Consent, Effect, InvalidValue, Purpose
 from confide.domain.validation import require_id
 from confide.services import clients, consents
 from confide.services.accounts import Principal
+from confide.services.recipients import recipients_on_file
 from confide.web.consent_forms import (
     CONSENT_PURPOSES,
     FORM_FIELDS,
@@ -84,7 +85,7 @@ def _consent_form_page(
 ) -> Response:
     deps = deps_of(request)
     client_id = who.actor_id
-    known = sorted({c.recipient_id for c in clients.consents_of(deps, client_id, by=client_id)})
+    known = recipients_on_file(deps, by=client_id)
     return render(
         request, "portal/consent_new.html", who, title="Give a consent",
         form=form, problems=problems or {}, labels=FORM_LABELS, known_recipients=known,

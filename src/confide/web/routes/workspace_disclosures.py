@@ -19,6 +19,7 @@ from confide.domain import Category, ExceptionGround, InvalidValue
 from confide.policy.minimum_necessary import MINIMUM_NECESSARY
 from confide.services import clients, disclosures
 from confide.services.accounts import Principal
+from confide.services.recipients import recipients_on_file
 from confide.web.disclosure_forms import (
     FLAG_WORDS,
     GROUND_CHOICES,
@@ -214,6 +215,7 @@ def _disclosure_form(
         form=form,
         categories=offered_categories(ground),
         recipient_kinds=allowed_recipients(pack, ground),
+        recipients=recipients_on_file(deps_of(request), by=who.actor_id),
         all_categories=list(Category),
         problems=problems,
         general=general,
@@ -259,6 +261,7 @@ def _break_glass(
         status_code=200 if error is None else 422,
         client_id=client_id,
         form=form,
+        recipients=recipients_on_file(deps_of(request), by=who.actor_id),
         grounds=[c for c in GROUND_CHOICES if c.ground in EMERGENCY],
         categories=sorted(
             {c for g in EMERGENCY for c in MINIMUM_NECESSARY[g]}, key=lambda c: c.sensitivity
