@@ -74,3 +74,45 @@ def test_an_unknown_page_answers_not_found_as_a_page(web: World) -> None:
     answer = browser.get("/no-such-page")
     assert answer.status_code == 404
     assert "Not found, or you may not see it." in answer.text
+
+
+def test_a_sign_in_without_the_forms_csrf_token_is_refused(web: World) -> None:
+    browser = web.client_for()
+    browser.follow_redirects = False
+    browser.get("/sign-in")  # sets the CSRF cookie, as a browser would have it
+    answer = browser.post(
+        "/sign-in",
+        data={"name": web.client, "password": "synthetic-harbor-lantern-quartz-42", "code": ""},
+    )
+    assert answer.status_code == 403
+    assert "had expired" in answer.text
+    assert SESSION_COOKIE not in browser.cookies
+
+
+def test_a_csrf_cookie_this_deployment_did_not_sign_is_replaced(web: World) -> None:
+    browser = page_browser(web, web.clinician)
+    forged = 'stale.token"from-elsewhere'
+    browser.cookies.set("__Host-confide_csrf", forged, domain="testserver.local")
+    page = browser.get("/account")
+    assert forged not in page.text
+    fresh = csrf_of(page.text)
+    assert fresh != forged
+    assert f'"x-csrf-token": "{fresh}"' in page.text.replace("&#34;", '"')
+    assert "__Host-confide_csrf=" in page.headers["set-cookie"]
+    browser.cookies.set("__Host-confide_csrf", fresh, domain="testserver.local")
+    assert browser.post("/sign-out", data={"csrf_token": fresh}).status_code == 303
+
+
+def test_a_page_opened_without_a_session_cookie_leaves_the_browsers_cookie_alone(
+    web: World,
+) -> None:
+    browser = web.client_for()
+    browser.follow_redirects = False
+    answer = browser.get("/workspace")  # as a link followed from another site arrives
+    assert answer.status_code == 303
+    assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
+
+
+def test_a_signed_in_page_signs_out_without_script_when_idle(web: World) -> None:
+    page = page_browser(web, web.clinician).get("/account").text
+    assert '<noscript><meta http-equiv="refresh" content="900;url=/sign-in?expired=1">' in page

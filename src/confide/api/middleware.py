@@ -151,6 +151,15 @@ class CsrfProtection(CSRFMiddleware):
         """A fresh CSRF token, for the sign-in answer to set and return."""
         return self._generate_csrf_token()
 
+    def is_ours(self, token: str) -> bool:
+        """Whether ``token`` was signed with this deployment's secret (a cookie left from an
+        older secret is not, and would make every form fail)."""
+        return self._csrf_tokens_match(token, token)
+
+    def matches(self, cookie: str | None, submitted: str | None) -> bool:
+        """The double-submit check itself: both present, both ours, the same token."""
+        return bool(cookie and submitted and self._csrf_tokens_match(cookie, submitted))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] not in CHANGING_METHODS:
             # No route answers another method: the router says 405 Method Not Allowed.

@@ -40,7 +40,11 @@ def error_page(request: Request, status: int, body: dict[str, Any]) -> Response:
             answer: Response = Response(status_code=200, headers={"HX-Redirect": SIGN_IN})
         else:
             answer = RedirectResponse(f"{SIGN_IN}?expired=1", status_code=303)
-        answer.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
+        if SESSION_COOKIE in request.cookies:
+            # Only a cookie that was sent and refused is removed: a request that came without
+            # one (a link followed from another site, under SameSite=Strict) must not sign out
+            # the session the browser holds.
+            answer.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
         return answer
     detail = _NOT_FOUND if status == 404 else str(body.get("detail", ""))
     return refusal_page(status, detail, field=body.get("field"))

@@ -79,9 +79,11 @@ def home_of(who: Principal) -> str:
 
 
 def csrf_token(request: Request) -> tuple[str, bool]:
-    """The CSRF token for this page's forms, and whether it is new (so must be set)."""
+    """The CSRF token for this page's forms, and whether it is new (so must be set). A cookie
+    this deployment did not sign (an older secret, or tampered with) is replaced, or every
+    form on the page would be refused, sign-out included."""
     token = request.cookies.get(CSRF_COOKIE)
-    if token:
+    if token and request.app.state.csrf.is_ours(token):
         return token, False
     fresh: str = request.app.state.csrf.new_token()
     return fresh, True

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from confide.api.security import (
+    CSRF_COOKIE,
     SESSION_COOKIE,
     clear_session_cookie,
     deps_of,
@@ -21,6 +22,7 @@ from confide.web.session import Viewer
 
 router = APIRouter()
 
+STALE_FORM = "This sign-in form had expired. Please sign in again."
 REFUSED = (
     "That name, password and code did not sign you in. Check each and try again; after "
     "several failures you will need to wait before trying again."
@@ -58,8 +60,15 @@ def sign_in(
     name: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     code: Annotated[str, Form(max_length=16)] = "",
+    csrf_token: Annotated[str, Form(max_length=512)] = "",
 ) -> Response:
-    """Sign in with name, password and authenticator code; a new session every time."""
+    """Sign in with name, password and authenticator code; a new session every time.
+
+    The form's CSRF token is checked here too (the middleware checks only requests that carry
+    a session): with the Sec-Fetch-Site and Origin checks, a page elsewhere cannot sign this
+    browser in as someone else, even in a browser that sends neither header."""
+    if not request.app.state.csrf.matches(request.cookies.get(CSRF_COOKIE), csrf_token):
+        return _again(request, STALE_FORM, name, 403)
     try:
         signed = accounts.sign_in(deps_of(request), name.strip(), password, code.strip() or None)
     except accounts.SignInRefused:
