@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from confide.domain import Actor, Category, Organisation, Purpose, Role
-from confide.services import practice, records
+from confide.services import history, practice, records
 from tests.api.world import World
 from tests.web.conftest import csrf_of, form_post, page_browser
 
@@ -209,6 +209,23 @@ def test_a_correction_is_a_new_version_and_says_the_old_one_is_kept(web: World) 
     assert first not in shown  # the latest version is what the record shows
     assert "Version 2" in shown
     assert "The earlier version is kept." in shown
+
+
+def test_opening_one_entry_to_correct_it_reads_that_entry_alone(web: World) -> None:
+    record_id = records.write_record(
+        web.deps, actor_id=web.clinician, client_id=web.client,
+        category=Category.TREATMENT_PLAN, text="Synthetic plan for the minimum-necessary test.",
+    )  # fmt: skip
+    browser = page_browser(web, web.clinician)
+    before = history.access_history(web.deps, client_id=web.client, by=web.client).entries
+    assert browser.get(f"/workspace/records/{record_id}/amend?client={web.client}").is_success
+    after = history.access_history(web.deps, client_id=web.client, by=web.client).entries
+    new = [e for e in after if e not in before and e.actor_id == web.clinician]
+    assert len(new) == 1, [e.what for e in new]
+    assert new[0].what == "read: treatment plan", new[0].what
+    # The page names the client the record belongs to, or answers not found.
+    other = browser.get(f"/workspace/records/{record_id}/amend?client={web.other_client}")
+    assert other.status_code == 404
 
 
 def test_bad_input_comes_back_naming_the_field_and_nothing_is_stored(web: World) -> None:

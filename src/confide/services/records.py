@@ -26,6 +26,7 @@ from confide.domain import (
     Purpose,
     RuleId,
 )
+from confide.domain.validation import require_id
 from confide.policy import Facts, decide
 from confide.services.deps import Deps, new_id
 from confide.services.errors import Conflict, NotFoundOrDenied
@@ -181,6 +182,32 @@ def read_records(
     return RecordView(entries, decisions)
 
 
+def read_record(
+    deps: Deps, *, actor_id: str, record_id: str, purpose: Purpose = Purpose.TREAT
+) -> tuple[str, Entry]:
+    """(client id, latest version) of one record, decided for its category alone: opening
+    one entry (to correct it, say) reads nothing else of the record (HIPAA 164.502(b), minimum
+    necessary), and the client's history shows just that. A record that does not exist and one
+    the actor may not read are refused alike (NotFoundOrDenied)."""
+    require_id(record_id, "record_id")
+    with deps.engine.begin() as c:
+        records = RecordsRepository(c)
+        head = records.head(record_id)
+        if head is None:
+            _deny_unknown(deps, c, actor_id, deps.clock.now(), record_id, action="read")
+        client_id, category, author_id, _latest = head
+        facts = PracticeRepository(c).facts_for(client_id, actor_id)
+        now = deps.clock.now()
+        request = AccessRequest(
+            actor_id, client_id, frozenset({category}), purpose, now,
+            record_author_id=author_id, request_id=new_id("req"),
+        )  # fmt: skip
+        key = _decide_or_deny(deps, c, request, facts, record_id)
+        found = records.latest(client_id, frozenset({category}), author_id=author_id)
+        stored = next(v for v in found if v.record_id == record_id)
+        return client_id, open_version(deps, c, actor_id, key, stored)
+
+
 def _split_requests(
     actor_id: str,
     client_id: str,
@@ -259,7 +286,13 @@ def _decide_or_deny(
 
 
 def _deny_unknown(
-    deps: Deps, c: Connection, actor_id: str, now: datetime, record_id: str
+    deps: Deps,
+    c: Connection,
+    actor_id: str,
+    now: datetime,
+    record_id: str,
+    *,
+    action: str = "write",
 ) -> NoReturn:
     log_event(
         deps,
@@ -267,7 +300,7 @@ def _deny_unknown(
         at=now,
         by=actor_id,
         client_id=None,
-        action="write",
+        action=action,
         effect="deny",
         rule="deny.unknown_record",
         record_id=record_id,

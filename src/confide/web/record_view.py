@@ -89,13 +89,10 @@ def read_or_none(
 
 
 def entry_of(deps: Deps, who: Principal, client_id: str, record_id: str) -> Entry:
-    """The latest version of one entry, as its reader may see it: looked for in the record
-    first, and only then among the psychotherapy notes (read only when needed)."""
+    """The latest version of one entry, as its reader may see it: only that entry's category
+    is decided and read (minimum necessary), and it must be the client's the page names."""
     require_id(client_id, "client")
-    require_id(record_id, "record_id")
-    for categories in (frozenset(ROUTINE), frozenset({APART})):
-        view = read_or_none(deps, client_id, who, categories)
-        found = [e for e in view.entries if e.record_id == record_id] if view else []
-        if found:
-            return found[0]
-    raise NotFoundOrDenied
+    owner, entry = records.read_record(deps, actor_id=who.actor_id, record_id=record_id)
+    if owner != client_id:
+        raise NotFoundOrDenied  # the page would name another client than the record's
+    return entry
