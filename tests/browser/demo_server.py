@@ -76,6 +76,15 @@ class Demo:
         return page
 
 
+def choose_ground(page: Page, base: str, client_id: str, ground: str) -> None:
+    """Open the exception-disclosure form for ``ground`` as a person does: the choice page,
+    the ground's radio button, Continue (a post: the ground never reaches a URL)."""
+    page.goto(f"{base}/workspace/clients/{client_id}/disclosures/new")
+    page.locator(f"#ground-{ground}").check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()
+
+
 def _run(args: list[str], env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "-m", "confide", *args],

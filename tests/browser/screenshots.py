@@ -13,7 +13,14 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.browser.demo_server import DESK, PHONE, Demo, chromium_path, served_demo
+from tests.browser.demo_server import (
+    DESK,
+    PHONE,
+    Demo,
+    choose_ground,
+    chromium_path,
+    served_demo,
+)
 
 CLIENT = "client-demo-001"
 RECORD = f"/workspace/clients/{CLIENT}"
@@ -29,7 +36,7 @@ SHOTS: tuple[tuple[str, str, str, dict[str, int]], ...] = (
     ("workspace-caseload", "clin-a", "/workspace", DESK),
     ("workspace-record", "clin-a", RECORD, DESK),
     ("workspace-psychotherapy-notes", "clin-a", f"{RECORD}/psychotherapy-notes", DESK),
-    ("workspace-warn", "clin-a", f"{RECORD}/disclosures/new?ground=imminent_risk_others", DESK),
+    ("workspace-warn", "clin-a", "", DESK),  # the duty-to-warn form, chosen on the way
     ("workspace-request", "clin-a", "", DESK),  # the request the warning form opened
     ("office-approval", "super-001", "/office", DESK),
     ("office-request", "super-001", "", DESK),  # the request, as its approver sees it
@@ -56,7 +63,9 @@ def take(demo: Demo, out: Path) -> list[Path]:
                 else:
                     pages[key] = browser.new_context(viewport=viewport).new_page()  # type: ignore[arg-type]
             page = pages[key]
-            if name == "workspace-request":
+            if name == "workspace-warn":
+                choose_ground(page, demo.base, CLIENT, "imminent_risk_others")
+            elif name == "workspace-request":
                 _open_duty_to_warn(page)
             elif name == "office-request":
                 page.locator("a[href^='/office/disclosures/']").first.click()

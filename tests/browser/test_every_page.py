@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.accessibility import blocking_violations
-from tests.browser.demo_server import PHONE, Demo
+from tests.browser.demo_server import PHONE, Demo, choose_ground
 
 CLIENT = "client-demo-001"
 RECORD = f"/workspace/clients/{CLIENT}"
@@ -28,15 +28,11 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("clin-a", f"{RECORD}/psychotherapy-notes"),
     ("clin-a", f"{RECORD}/notes/new"),
     ("clin-a", f"{RECORD}/disclosures/new"),
-    ("clin-a", f"{RECORD}/disclosures/new?ground=imminent_risk_self"),
-    ("clin-a", f"{RECORD}/disclosures/new?ground=imminent_risk_others"),
-    ("clin-a", f"{RECORD}/disclosures/new?ground=abuse_neglect"),
     ("clin-a", f"{RECORD}/break-glass"),
     ("clin-a", "/office"),
     ("privacy-001", "/office"),
     ("privacy-001", "/office/audit"),
     ("privacy-001", "/office/rules"),
-    ("privacy-001", f"{RECORD}/disclosures/new?ground=court_order"),
     ("super-001", "/office"),
     ("admin-001", "/office/audit"),
     ("desk-001", "/account"),
@@ -58,6 +54,25 @@ def test_the_page_is_accessible_and_its_title_says_nothing_clinical(
     assert blocking_violations(page) == [], path
 
 
+GROUNDS = (
+    ("clin-a", "imminent_risk_self"),
+    ("clin-a", "imminent_risk_others"),
+    ("clin-a", "abuse_neglect"),
+    ("privacy-001", "court_order"),
+)
+
+
+@pytest.mark.parametrize(("person", "ground"), GROUNDS, ids=[g for _, g in GROUNDS])
+def test_each_grounds_form_is_accessible_and_keeps_the_ground_out_of_the_url(
+    demo: Demo, people: dict[str, Page], person: str, ground: str
+) -> None:
+    page = people[person]
+    choose_ground(page, demo.base, CLIENT, ground)
+    expect(page.get_by_role("button", name="Open the request")).to_be_visible()
+    assert ground not in page.url
+    assert blocking_violations(page) == []
+
+
 def test_a_correction_form_is_accessible(demo: Demo, people: dict[str, Page]) -> None:
     page = people["clin-a"]
     page.goto(f"{demo.base}{RECORD}")
@@ -68,7 +83,7 @@ def test_a_correction_form_is_accessible(demo: Demo, people: dict[str, Page]) ->
 
 def test_a_refused_form_is_accessible(demo: Demo, people: dict[str, Page]) -> None:
     page = people["clin-a"]
-    page.goto(f"{demo.base}{RECORD}/disclosures/new?ground=imminent_risk_others")
+    choose_ground(page, demo.base, CLIENT, "imminent_risk_others")
     page.get_by_role("button", name="Open the request").click()
     expect(page.locator(".field-problem").first).to_be_visible()
     assert blocking_violations(page) == []

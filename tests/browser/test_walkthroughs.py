@@ -17,7 +17,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.accessibility import blocking_violations
-from tests.browser.demo_server import Demo
+from tests.browser.demo_server import Demo, choose_ground
 
 CLIENT = "client-demo-001"
 PROGRESS_NOTE = "Synthetic progress note: discussed the week and a walking plan."
@@ -119,7 +119,7 @@ def test_a_court_order_that_leaves_out_psychotherapy_notes_is_answered(
     demo: Demo, people: dict[str, Page]
 ) -> None:
     officer = people["privacy-001"]
-    officer.goto(f"{demo.base}/workspace/clients/{CLIENT}/disclosures/new?ground=court_order")
+    choose_ground(officer, demo.base, CLIENT, "court_order")
     _accessible(officer)
     officer.get_by_label("Court or tribunal").fill("County court (synthetic)")
     officer.get_by_label("Case number").fill("SYN-1")

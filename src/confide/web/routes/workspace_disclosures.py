@@ -45,17 +45,22 @@ EMERGENCY = (ExceptionGround.IMMINENT_RISK_SELF, ExceptionGround.IMMINENT_RISK_O
 
 
 @router.get("/clients/{client_id}/disclosures/new")
-def new_disclosure(
+def new_disclosure(request: Request, client_id: str, who: Viewer) -> Response:
+    """The choice of ground, explained."""
+    clients.client_summary(deps_of(request), client_id, by=who.actor_id)
+    return _grounds(request, who, client_id)
+
+
+@router.post("/clients/{client_id}/disclosures/choose")
+def choose_ground(
     request: Request,
     client_id: str,
     who: Viewer,
-    ground: Annotated[str, Query(max_length=40)] = "",
+    ground: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    """First the choice of ground, explained; then the form that ground needs."""
-    deps = deps_of(request)
-    clients.client_summary(deps, client_id, by=who.actor_id)
-    if not ground:
-        return _grounds(request, who, client_id)
+    """The form the chosen ground needs. Posted, not a query: a ground such as a risk of
+    self-harm beside a client's id must not be kept in the browser's history."""
+    clients.client_summary(deps_of(request), client_id, by=who.actor_id)
     try:
         chosen = ExceptionGround(ground)
     except ValueError:
