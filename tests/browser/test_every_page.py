@@ -125,3 +125,24 @@ def test_the_session_timeout_is_announced_and_can_be_put_off(
     expect(dialog).to_be_hidden()  # the countdown started again
     page.goto(f"{demo.base}/workspace")
     assert page.url.endswith("/workspace")
+
+
+def test_a_break_the_glass_form_is_sent_once(demo: Demo, people: dict[str, Page]) -> None:
+    clinician = people["clin-a"]
+    clinician.goto(f"{demo.base}{RECORD}/break-glass")
+    clinician.get_by_label("Justification (required)").fill("Synthetic: an emergency, once.")
+    sent = clinician.evaluate(
+        """() => {
+            // Count the submits the page's own script lets through; send none anywhere.
+            let sent = 0;
+            window.addEventListener("submit", (e) => { if (!e.defaultPrevented) sent++;
+                                                       e.preventDefault(); });
+            const form = document.querySelector("form[action$='/break-glass']");
+            form.requestSubmit();
+            form.requestSubmit();
+            return sent;
+        }"""
+    )
+    assert sent == 1
+    button = clinician.get_by_role("button", name="Break the glass and release now")
+    assert button.get_attribute("aria-disabled") == "true"

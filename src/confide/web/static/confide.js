@@ -1,7 +1,20 @@
-// confide: the session timeout warning. Everything else works without script (htmx only
-// makes some parts live). No data is read or kept here.
+// confide: the session timeout warning, and forms that must be sent once. Everything else
+// works without script (htmx only makes some parts live). No data is read or kept here.
 (function () {
   "use strict";
+  // A release or an emergency release answers with its package once: a second click would be
+  // refused (or make a second release) and the first answer would be lost.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-once")) { return; }
+    if (form.dataset.sent) { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    // The button keeps its size and place: a second click must not land on what is beside it.
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      button.setAttribute("aria-disabled", "true");
+    });
+  });
+
   var idle = Number(document.body.dataset.idleSeconds || 0);
   if (!idle) { return; }
   var dialog = document.getElementById("timeout");
