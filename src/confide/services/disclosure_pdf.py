@@ -24,6 +24,7 @@ from fpdf.enums import XPos, YPos
 
 from confide.domain import Category
 from confide.domain.validation import require_aware
+from confide.services import pdf_colours as colours
 from confide.services.disclosure_package import PackageCover, PackageEntry
 
 TITLE = "Disclosure without consent"
@@ -39,10 +40,6 @@ REPLACED_NOTE = (
     "equivalent or '?'. The FHIR part of this package holds the exact text."
 )
 
-_INK = (33, 37, 41)
-_MUTED = (96, 103, 112)
-_RULE_LINE = (200, 205, 210)
-_ALERT = (150, 30, 30)
 _NOTICE_FILL = (253, 243, 243)
 _LABEL_WIDTH = 48
 _MONTHS = (
@@ -84,12 +81,12 @@ class _Document(FPDF):
     def header(self) -> None:
         self.set_y(9)
         self.set_font("Helvetica", style="B", size=9)
-        self.set_text_color(*_ALERT)
+        self.set_text_color(*colours.ALERT)
         self.cell(40, 5, "CONFIDENTIAL")
         self.set_font("Helvetica", size=7.5)
-        self.set_text_color(*_MUTED)
+        self.set_text_color(*colours.MUTED)
         self.cell(0, 5, f"{TITLE}  |  request {self.request_id}", align="R")
-        self.set_draw_color(*_RULE_LINE)
+        self.set_draw_color(*colours.RULE_LINE)
         self.line(self.l_margin, 15, self.w - self.r_margin, 15)
         self.set_y(self.t_margin)
         if self.continuing is not None:
@@ -100,7 +97,7 @@ class _Document(FPDF):
     def footer(self) -> None:
         self.set_y(-13)
         self.set_font("Helvetica", size=7.5)
-        self.set_text_color(*_MUTED)
+        self.set_text_color(*colours.MUTED)
         of = "" if self.total_pages is None else f" of {self.total_pages}"
         self.cell(
             0,
@@ -228,9 +225,9 @@ def _heading(pdf: FPDF, text: str) -> None:
         pdf.add_page()
     pdf.ln(3)
     pdf.set_font("Helvetica", style="B", size=12)
-    pdf.set_text_color(*_INK)
+    pdf.set_text_color(*colours.INK)
     pdf.cell(0, 7, pdf_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_draw_color(*_RULE_LINE)
+    pdf.set_draw_color(*colours.RULE_LINE)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
     pdf.ln(2)
 
@@ -239,14 +236,14 @@ def _paragraph(
     pdf: FPDF, text: str, *, size: float = 9.5, muted: bool = False, strong: bool = False
 ) -> None:
     pdf.set_font("Helvetica", style="B" if strong else "", size=size)
-    pdf.set_text_color(*(_MUTED if muted else _INK))
+    pdf.set_text_color(*(colours.MUTED if muted else colours.INK))
     pdf.multi_cell(0, size * 0.5, pdf_text(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1.5)
 
 
 def _bullets(pdf: FPDF, items: list[str]) -> None:
     pdf.set_font("Helvetica", size=9.5)
-    pdf.set_text_color(*_INK)
+    pdf.set_text_color(*colours.INK)
     for item in items:
         pdf.set_x(pdf.l_margin + 2)
         pdf.cell(5, 5, "\u2022")
@@ -256,7 +253,7 @@ def _bullets(pdf: FPDF, items: list[str]) -> None:
 
 def _cover_sheet(pdf: FPDF, cover: PackageCover, entries: tuple[PackageEntry, ...]) -> None:
     pdf.set_font("Helvetica", style="B", size=18)
-    pdf.set_text_color(*_INK)
+    pdf.set_text_color(*colours.INK)
     pdf.cell(0, 10, TITLE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     _paragraph(
         pdf,
@@ -285,11 +282,11 @@ def _cover_sheet(pdf: FPDF, cover: PackageCover, entries: tuple[PackageEntry, ..
 def _part2_notice(pdf: FPDF, notice: str) -> None:
     # 42 CFR 2.32: the notice accompanies each disclosure of substance-use records.
     pdf.ln(2)
-    pdf.set_draw_color(*_ALERT)
+    pdf.set_draw_color(*colours.ALERT)
     pdf.set_fill_color(*_NOTICE_FILL)
     pdf.set_line_width(0.5)
     pdf.set_font("Helvetica", style="B", size=8.5)
-    pdf.set_text_color(*_ALERT)
+    pdf.set_text_color(*colours.ALERT)
     pdf.multi_cell(
         0,
         6,
@@ -301,7 +298,7 @@ def _part2_notice(pdf: FPDF, notice: str) -> None:
         new_y=YPos.NEXT,
     )
     pdf.set_font("Helvetica", style="B", size=11)
-    pdf.set_text_color(*_INK)
+    pdf.set_text_color(*colours.INK)
     pdf.multi_cell(
         0,
         5.5,
@@ -334,17 +331,17 @@ def _facts(pdf: FPDF, cover: PackageCover) -> None:
     if cover.records_period is not None:
         rows.append(("Records period", _capitalised(cover.records_period.describe())))
     _heading(pdf, "The disclosure")
-    pdf.set_draw_color(*_RULE_LINE)
+    pdf.set_draw_color(*colours.RULE_LINE)
     # Rows of text, not a table: a table row must fit on one page, and a value (an order's
     # wording) has no length limit.
     for label, value in rows:
         if pdf.get_y() > pdf.h - 30:
             pdf.add_page()
         pdf.set_font("Helvetica", style="B", size=9)
-        pdf.set_text_color(*_MUTED)
+        pdf.set_text_color(*colours.MUTED)
         pdf.cell(_LABEL_WIDTH, 6, label)
         pdf.set_font("Helvetica", size=9.5)
-        pdf.set_text_color(*_INK)
+        pdf.set_text_color(*colours.INK)
         pdf.multi_cell(
             0, 6, pdf_text(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT, max_line_height=5
         )
@@ -380,7 +377,7 @@ def _record(pdf: _Document, number: int, entry: PackageEntry) -> None:
     title = pdf_text(f"{number}. {_capitalised(entry.category.label)}")
     pdf.ln(2)
     pdf.set_font("Helvetica", style="B", size=11)
-    pdf.set_text_color(*_INK)
+    pdf.set_text_color(*colours.INK)
     pdf.cell(0, 6, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     _paragraph(
         pdf,
@@ -397,5 +394,5 @@ def _record(pdf: _Document, number: int, entry: PackageEntry) -> None:
         _paragraph(pdf, "(This record holds no text.)", size=9, muted=True)
     if not _shows_exactly(entry.text):
         _paragraph(pdf, REPLACED_NOTE, size=8, muted=True)
-    pdf.set_draw_color(*_RULE_LINE)
+    pdf.set_draw_color(*colours.RULE_LINE)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())

@@ -33,6 +33,7 @@ from fpdf.enums import TableCellFillMode, XPos, YPos
 
 from confide.domain import Category, Purpose, Role
 from confide.domain.codes import HL7_PURPOSE_OF_USE_SYSTEM
+from confide.services import pdf_colours as colours
 from confide.services.history import (
     EXCLUSIONS,
     SUSPENSION_NOTE,
@@ -224,13 +225,10 @@ def _who(e: HistoryEntry) -> Reference:
 
 # PDF ----------------------------------------------------------------------------------------
 
-_INK = (33, 37, 41)
-_MUTED = (96, 103, 112)
-_RULE_LINE = (200, 205, 210)
 _HEAD_FILL = (232, 236, 241)
 _ZEBRA = (247, 248, 250)
 _REFUSED = (150, 30, 30)
-_HEADINGS = FontFace(emphasis="BOLD", color=_INK, fill_color=_HEAD_FILL)
+_HEADINGS = FontFace(emphasis="BOLD", color=colours.INK, fill_color=_HEAD_FILL)
 
 
 class _Document(FPDF):
@@ -246,7 +244,7 @@ class _Document(FPDF):
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("Helvetica", size=7.5)
-        self.set_text_color(*_MUTED)
+        self.set_text_color(*colours.MUTED)
         self.cell(
             0,
             5,
@@ -307,9 +305,9 @@ def _day(at: datetime) -> str:
 def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(4)
     pdf.set_font("Helvetica", style="B", size=12)
-    pdf.set_text_color(*_INK)
+    pdf.set_text_color(*colours.INK)
     pdf.cell(0, 7, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_draw_color(*_RULE_LINE)
+    pdf.set_draw_color(*colours.RULE_LINE)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
     pdf.ln(2)
 
@@ -318,17 +316,17 @@ def _paragraph(
     pdf: FPDF, text: str, *, size: float = 9, muted: bool = False, strong: bool = False
 ) -> None:
     pdf.set_font("Helvetica", style="B" if strong else "", size=size)
-    pdf.set_text_color(*(_MUTED if muted else _INK))
+    pdf.set_text_color(*(colours.MUTED if muted else colours.INK))
     pdf.multi_cell(0, size * 0.5, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1.5)
 
 
 def _title(pdf: FPDF, history: AccessHistory) -> None:
     pdf.set_font("Helvetica", style="B", size=17)
-    pdf.set_text_color(*_INK)
+    pdf.set_text_color(*colours.INK)
     pdf.cell(0, 9, "Who has seen your record", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", size=9.5)
-    pdf.set_text_color(*_MUTED)
+    pdf.set_text_color(*colours.MUTED)
     since = "" if history.since is None else f"  |  entries since {_when(history.since)}"
     pdf.cell(
         0,
@@ -361,8 +359,8 @@ def _accesses(pdf: FPDF, history: AccessHistory) -> None:
         _paragraph(pdf, "Nobody has asked for your record in this period.", muted=True)
         return
     pdf.set_font("Helvetica", size=7.5)
-    pdf.set_text_color(*_INK)
-    pdf.set_draw_color(*_RULE_LINE)
+    pdf.set_text_color(*colours.INK)
+    pdf.set_draw_color(*colours.RULE_LINE)
     with pdf.table(
         col_widths=(22, 40, 44, 28, 46),
         text_align="LEFT",
@@ -398,8 +396,8 @@ def _accounting(pdf: FPDF, accounting: Accounting) -> None:
     )
     if accounting.disclosures:
         pdf.set_font("Helvetica", size=7.5)
-        pdf.set_text_color(*_INK)
-        pdf.set_draw_color(*_RULE_LINE)
+        pdf.set_text_color(*colours.INK)
+        pdf.set_draw_color(*colours.RULE_LINE)
         with pdf.table(
             col_widths=(22, 48, 42, 68),
             text_align="LEFT",

@@ -16,6 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from confide.domain import Category, Purpose
+from confide.services import pdf_colours as colours
 from confide.services import records
 from confide.services.deps import Deps
 from confide.services.disclosure_pdf import pdf_text
@@ -32,11 +33,6 @@ REPLACED = (
     "Some characters of this entry cannot be drawn in a PDF and are shown by a plain "
     "equivalent or '?'."
 )
-
-_INK = (33, 37, 41)
-_MUTED = (96, 103, 112)
-_RULE_LINE = (200, 205, 210)
-_ALERT = (150, 30, 30)
 
 
 class _Document(FPDF):
@@ -56,19 +52,19 @@ class _Document(FPDF):
     def header(self) -> None:
         self.set_y(9)
         self.set_font("Helvetica", style="B", size=9)
-        self.set_text_color(*_ALERT)
+        self.set_text_color(*colours.ALERT)
         self.cell(40, 5, "CONFIDENTIAL")
         self.set_font("Helvetica", size=7.5)
-        self.set_text_color(*_MUTED)
+        self.set_text_color(*colours.MUTED)
         self.cell(0, 5, f"{TITLE}  |  {self.client_id}", align="R")
-        self.set_draw_color(*_RULE_LINE)
+        self.set_draw_color(*colours.RULE_LINE)
         self.line(self.l_margin, 15, self.w - self.r_margin, 15)
         self.set_y(self.t_margin)
 
     def footer(self) -> None:
         self.set_y(-13)
         self.set_font("Helvetica", size=7.5)
-        self.set_text_color(*_MUTED)
+        self.set_text_color(*colours.MUTED)
         self.cell(0, 5, f"CONFIDENTIAL  |  record of {self.client_id}  |  page {self.page_no()}")
 
 
@@ -110,10 +106,10 @@ def own_record_pdf(deps: Deps, *, client_id: str, by: str) -> bytes:
 
 def _title(pdf: FPDF, client_id: str, at: datetime, count: int) -> None:
     pdf.set_font("Helvetica", style="B", size=17)
-    pdf.set_text_color(*_INK)
+    pdf.set_text_color(*colours.INK)
     pdf.cell(0, 9, TITLE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", size=9.5)
-    pdf.set_text_color(*_MUTED)
+    pdf.set_text_color(*colours.MUTED)
     stamp = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     pdf.cell(
         0,
@@ -152,15 +148,15 @@ def _shows_exactly(text: str) -> bool:
 def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(3)
     pdf.set_font("Helvetica", style="B", size=12)
-    pdf.set_text_color(*_INK)
+    pdf.set_text_color(*colours.INK)
     pdf.cell(0, 7, pdf_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_draw_color(*_RULE_LINE)
+    pdf.set_draw_color(*colours.RULE_LINE)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
     pdf.ln(2)
 
 
 def _paragraph(pdf: FPDF, text: str, *, size: float = 9.5, muted: bool = False) -> None:
     pdf.set_font("Helvetica", size=size)
-    pdf.set_text_color(*(_MUTED if muted else _INK))
+    pdf.set_text_color(*(colours.MUTED if muted else colours.INK))
     pdf.multi_cell(0, size * 0.5, pdf_text(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
