@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from confide.api.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from confide.audit.entries import SYSTEM_CHAIN
+from confide.services import accounts
 from confide.store import schema as t
 from tests.api.world import PASSWORD, World
 
@@ -668,7 +669,7 @@ def test_the_database_stores_only_the_hash_of_a_session_token(world: World) -> N
             assert token not in repr(tuple(row))
 
 
-def test_signing_in_again_gives_a_new_token_and_the_old_session_gains_nothing(
+def test_signing_in_again_gives_a_new_token_and_ends_the_old_session(
     world: World,
 ) -> None:
     browser = world.sign_in(world.client)
@@ -681,14 +682,37 @@ def test_signing_in_again_gives_a_new_token_and_the_old_session_gains_nothing(
     new = _session_token(browser)
     assert new != old
     assert again.cookies[SESSION_COOKIE] == new
-    # The old cookie is still only the client's: it did not become the clinician's session,
-    # and its lifetime still counts from its own sign-in.
+    # The old session ended with the new sign-in (ASVS V7.2.4): it did not become the
+    # clinician's, and a copy of its cookie kept elsewhere opens nothing any more.
     stale = _browser_with(world, old)
-    assert stale.get("/api/v1/me").json()["actor_id"] == world.client
-    assert stale.get(f"/api/v1/clients/{world.other_client}/records").status_code == 404
+    assert stale.get("/api/v1/me").status_code == 401
     assert browser.get("/api/v1/me").json()["actor_id"] == world.clinician
     assert _session_row(world, old).created_at == old_created
+    assert _session_row(world, old).ended_at is not None
     assert _session_row(world, new).actor_id == world.clinician
+
+
+def test_a_failed_sign_in_leaves_the_browsers_session_as_it_was(world: World) -> None:
+    browser = world.sign_in(world.client)
+    held = _session_token(browser)
+    refused = _sign_in(world, world.clinician, "not-the-password", None, browser=browser)
+    assert refused.status_code == 401
+    assert _browser_with(world, held).get("/api/v1/me").json()["actor_id"] == world.client
+
+
+def test_a_password_longer_than_the_limit_is_refused_not_cut_short(world: World) -> None:
+    # Were it cut to the limit, the real password followed by anything would sign in.
+    from confide.policy.authentication import MAX_PASSWORD_LENGTH
+
+    longer = PASSWORD + "x" * (MAX_PASSWORD_LENGTH - len(PASSWORD) + 1)
+    assert longer[:MAX_PASSWORD_LENGTH].startswith(PASSWORD)
+    assert _sign_in(world, world.client, longer, None).status_code == 422  # the API's own limit
+    # The service itself (the web form allows longer text) compares it whole.
+    with pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(world.deps, world.client, longer, None)
+    with pytest.raises(accounts.SignInRefused):
+        accounts.sign_in(world.deps, world.client, PASSWORD + "x", None)
+    assert accounts.sign_in(world.deps, world.client, PASSWORD, None).token
 
 
 # Password reset --------------------------------------------------------------------------------

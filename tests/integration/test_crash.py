@@ -2,7 +2,7 @@
 
 Every acknowledged write is present and decrypts; no record lacks its access event and no
 write event lacks its record; the store opens cleanly. ``CONFIDE_CRASH_KILLS`` sets how many
-kills per database (a handful here; the resilience harness runs thousands).
+kills per database (a handful by default; set it higher for a longer run).
 """
 
 from __future__ import annotations

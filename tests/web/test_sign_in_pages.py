@@ -116,3 +116,20 @@ def test_a_page_opened_without_a_session_cookie_leaves_the_browsers_cookie_alone
 def test_a_signed_in_page_signs_out_without_script_when_idle(web: World) -> None:
     page = page_browser(web, web.clinician).get("/account").text
     assert '<noscript><meta http-equiv="refresh" content="900;url=/sign-in?expired=1">' in page
+
+
+def test_signing_in_on_the_page_ends_the_session_the_browser_held(web: World) -> None:
+    browser = page_browser(web, web.client)
+    held = browser.cookies.get(SESSION_COOKIE)
+    page = browser.get("/sign-in")
+    answer = browser.post(
+        "/sign-in",
+        data={"name": web.clinician, "password": "synthetic-harbor-lantern-quartz-42",
+              "code": web.code(web.clinician) or "", "csrf_token": csrf_of(page.text)},
+    )  # fmt: skip
+    assert answer.status_code == 303
+    assert browser.cookies.get(SESSION_COOKIE) != held
+    stale = web.client_for()
+    stale.follow_redirects = False
+    stale.cookies.set(SESSION_COOKIE, held or "", domain="testserver.local")
+    assert stale.get("/account").status_code == 303  # to sign-in: that session has ended

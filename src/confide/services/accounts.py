@@ -276,8 +276,12 @@ def _client_org(c: Connection, actor: Actor) -> str | None:
 # Signing in -----------------------------------------------------------------------------------
 
 
-def sign_in(deps: Deps, name: str, password: str, code: str | None) -> SignedIn:
-    """A new session for the right name, password and (where required) code.
+def sign_in(
+    deps: Deps, name: str, password: str, code: str | None, *, replacing: str | None = None
+) -> SignedIn:
+    """A new session for the right name, password and (where required) code; the session the
+    browser held before (``replacing``, its token), whoever's it was, ends with it (ASVS
+    V7.2.4: a new session at authentication, the current one terminated).
 
     Raises SignInRefused for any mistake and SignInLocked while the name is locked out; both
     are audited on the system chain.
@@ -309,6 +313,8 @@ def sign_in(deps: Deps, name: str, password: str, code: str | None) -> SignedIn:
         accounts.clear_failures(name_hash)
         if _HASHER.check_needs_rehash(stored_hash):
             accounts.set_password(actor.id, _HASHER.hash(password), account.password_changed_at)  # type: ignore[union-attr]
+        if replacing:
+            accounts.end_session(token_hash(replacing), now)
         token = secrets.token_urlsafe(32)  # 256 bits (ASVS V7.2.3 asks for at least 128)
         accounts.add_session(token_hash(token), actor.id, now)
         _log_auth(deps, c, now, actor.id, "sign_in", "permit", "auth.signed_in")
@@ -319,8 +325,11 @@ def sign_in(deps: Deps, name: str, password: str, code: str | None) -> SignedIn:
 
 
 def _verify_password(stored_hash: str, password: str) -> bool:
+    # Checked exactly as sent, never cut short (ASVS V6.2.8): no stored password is longer than
+    # the limit, so a longer one is checked (for equal time) as one that cannot match.
+    candidate = password if len(password) <= MAX_PASSWORD_LENGTH else ""
     try:
-        return _HASHER.verify(stored_hash, password[:MAX_PASSWORD_LENGTH])
+        return _HASHER.verify(stored_hash, candidate) and candidate != ""
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

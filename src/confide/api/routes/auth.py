@@ -22,6 +22,7 @@ from confide.api.schemas import (
 )
 from confide.api.security import (
     CSRF_COOKIE,
+    SESSION_COOKIE,
     Caller,
     Services,
     clear_session_cookie,
@@ -56,8 +57,9 @@ def sign_in(body: SignIn, request: Request, response: Response, deps: Services) 
     """Sign in with name, password and (for practice roles) the authenticator's code.
 
     Sets the session cookie (HttpOnly, Secure, SameSite=Strict) and the CSRF cookie; any
-    session cookie sent along is ignored and replaced (a new session at every sign-in)."""
-    signed = accounts.sign_in(deps, body.name, body.password, body.code)
+    session cookie sent along ends and is replaced (a new session at every sign-in)."""
+    replacing = request.cookies.get(SESSION_COOKIE)
+    signed = accounts.sign_in(deps, body.name, body.password, body.code, replacing=replacing)
     return _signed_in(request, response, signed)
 
 

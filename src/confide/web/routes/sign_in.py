@@ -70,7 +70,10 @@ def sign_in(
     if not request.app.state.csrf.matches(request.cookies.get(CSRF_COOKIE), csrf_token):
         return _again(request, STALE_FORM, name, 403)
     try:
-        signed = accounts.sign_in(deps_of(request), name.strip(), password, code.strip() or None)
+        signed = accounts.sign_in(
+            deps_of(request), name.strip(), password, code.strip() or None,
+            replacing=request.cookies.get(SESSION_COOKIE),
+        )  # fmt: skip
     except accounts.SignInRefused:
         return _again(request, REFUSED, name, 401)
     except accounts.SignInLocked as locked:
