@@ -40,3 +40,21 @@ def test_a_client_signs_in_on_a_phone_and_out_again(demo: Demo, chromium: Browse
     page.goto(f"{demo.base}/portal")
     assert "/sign-in" in page.url  # the session is over on the server too
     page.context.close()
+
+
+def _luminance(rgb: str) -> float:
+    """WCAG relative luminance of a CSS ``rgb(r, g, b)`` colour."""
+    channels = [int(x) / 255 for x in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_the_headers_sign_out_and_name_can_be_read(demo: Demo, people: dict[str, Page]) -> None:
+    # axe leaves text over a coloured header "to be reviewed"; this checks it (WCAG 1.4.3).
+    page = people["clin-a"]
+    page.goto(f"{demo.base}/workspace")
+    header = page.evaluate("getComputedStyle(document.querySelector('.top')).backgroundColor")
+    for selector in (".top .link-button", ".me-name", ".top nav a"):
+        colour = page.evaluate(f"getComputedStyle(document.querySelector('{selector}')).color")
+        lighter, darker = sorted((_luminance(colour), _luminance(header)), reverse=True)
+        assert (lighter + 0.05) / (darker + 0.05) >= 4.5, selector

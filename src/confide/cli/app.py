@@ -165,8 +165,8 @@ def demo(
         highlight=False,
     )
     console.print(
-        f"Then [bold]{command} serve[/] serves the HTTP API and its documentation on "
-        "http://127.0.0.1:8000 and prints the demonstration accounts.",
+        f"Then [bold]{command} serve[/] serves the web application and the HTTP API on "
+        "http://127.0.0.1:8000 and prints the demonstration accounts to sign in with.",
         highlight=False,
     )
 
