@@ -127,10 +127,10 @@ def audit_status(request: Request, who: Caller, deps: Services) -> AuditStatus:
     status = audit_status_of(deps, request.app.state.verify_key, by=who.actor_id)
     report, last = status.report, status.last_checkpoint
     return AuditStatus(
-        intact=report.intact,
+        intact=status.intact,
         chains=report.chains,
         entries=report.entries,
-        problems=[b.describe() for b in report.breaks] + report.checkpoint_problems,
+        problems=status.problems,
         last_checkpoint_size=None if last is None else last.size,
         last_checkpoint_at=None if last is None else last.issued_at,
     )

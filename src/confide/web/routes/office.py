@@ -281,11 +281,10 @@ def audit(request: Request, who: Viewer) -> Response:
     officers and administrators; the asking is itself logged)."""
     who.require(Scope.AUDIT_READ)
     status = audit_status(deps_of(request), request.app.state.verify_key, by=who.actor_id)
-    report = status.report
-    problems = [b.describe() for b in report.breaks] + list(report.checkpoint_problems)
     return render(
         request, "office/audit.html", who, title="Audit log",
-        report=report, problems=problems, last=status.last_checkpoint,
+        report=status.report, intact=status.intact, problems=status.problems,
+        last=status.last_checkpoint,
     )  # fmt: skip
 
 
