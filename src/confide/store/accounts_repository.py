@@ -25,6 +25,18 @@ class StoredAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredEnrolment:
+    """An enrolment code as stored (by the hash of the code)."""
+
+    code_hash: str
+    actor_id: str
+    issued_by: str
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredSession:
     """A browser session as stored (by the hash of its token)."""
 
@@ -105,6 +117,58 @@ class AccountsRepository:
             .where(t.accounts.c.actor_id == actor_id)
             .values(password_hash=password_hash, password_changed_at=at)
         )
+
+    def set_totp(self, actor_id: str, key: WrappedDataKey | None, sealed: bytes | None) -> None:
+        """A new authenticator secret (sealed), its steps counted afresh."""
+        self._c.execute(
+            update(t.accounts)
+            .where(t.accounts.c.actor_id == actor_id)
+            .values(
+                totp_kek_id=None if key is None else key.kek_id,
+                totp_wrapped_key=None if key is None else key.wrapped,
+                totp_sealed=sealed,
+                totp_last_step=None,
+            )
+        )
+
+    # Enrolment codes ---------------------------------------------------------------------------
+
+    def add_enrolment(self, e: StoredEnrolment) -> None:
+        """A new code; every earlier unused code of the same person stops working."""
+        self._c.execute(
+            update(t.enrolments)
+            .where(t.enrolments.c.actor_id == e.actor_id, t.enrolments.c.used_at.is_(None))
+            .values(used_at=e.issued_at)
+        )
+        self._c.execute(
+            insert(t.enrolments).values(
+                code_hash=e.code_hash,
+                actor_id=e.actor_id,
+                issued_by=e.issued_by,
+                issued_at=e.issued_at,
+                expires_at=e.expires_at,
+                used_at=None,
+            )
+        )
+
+    def enrolment(self, code_hash: str) -> StoredEnrolment | None:
+        row = self._c.execute(
+            select(t.enrolments).where(t.enrolments.c.code_hash == code_hash)
+        ).first()
+        if row is None:
+            return None
+        return StoredEnrolment(
+            row.code_hash, row.actor_id, row.issued_by, row.issued_at, row.expires_at, row.used_at
+        )
+
+    def use_enrolment(self, code_hash: str, at: datetime) -> bool:
+        """Mark a code used; False if it was used already (two tabs racing)."""
+        done = self._c.execute(
+            update(t.enrolments)
+            .where(t.enrolments.c.code_hash == code_hash, t.enrolments.c.used_at.is_(None))
+            .values(used_at=at)
+        )
+        return done.rowcount == 1
 
     def accept_totp_step(self, actor_id: str, step: int) -> bool:
         """Record ``step`` as used; False if it (or a later one) was used already."""

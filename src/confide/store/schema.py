@@ -318,6 +318,19 @@ sessions = Table(
     Column("ended_at", UtcDateTime(), nullable=True),
 )
 
+# One-time enrolment codes: a person chooses their own password and authenticator secret with
+# one (decision 0016). Stored as the SHA-256 of the code; used or expired, a code opens nothing.
+enrolments = Table(
+    "enrolments",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("actor_id", String(ID), ForeignKey("actors.id"), nullable=False, index=True),
+    Column("issued_by", String(ID), nullable=False),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+)
+
 # Integration tokens: scoped, expiring, revocable, stored as the SHA-256 of their secret.
 api_tokens = Table(
     "api_tokens",
