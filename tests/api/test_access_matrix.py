@@ -282,6 +282,7 @@ EXCLUDED: dict[tuple[str, str], str] = {
     # checks that both answer alike for someone else's and for a missing one).
     ("DELETE", "/api/v1/tokens/{token_id}"): "the caller's own token, not a client",
     ("POST", "/api/v1/accounts/{actor_id}/password"): "an account, not a record; ends sessions",
+    ("POST", "/api/v1/accounts/{actor_id}/enrolment"): "an account, not a record; a one-time code",
 }
 # A query parameter by which a route would take a client without a path parameter.
 CLIENT_QUERY = frozenset({"client", "client_id", "patient", "patient_id", "subject"})

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import pyotp
+
 from confide.domain import Actor, Client, Organisation, Role
 from confide.services import accounts, practice
 from tests.api.world import PASSWORD, World
@@ -109,3 +113,52 @@ def test_times_beyond_the_calendar_s_ends_are_refused_naming_the_field(world: Wo
         answer = officer.get(f"/fhir/AuditEvent?patient={world.client}&date={date}")
         assert answer.status_code == 400, (date, answer.text)
         assert answer.json()["resourceType"] == "OperationOutcome"
+
+
+def test_the_officer_issues_an_enrolment_code_and_the_person_enrols_at_the_page(
+    world: World,
+) -> None:
+    from tests.web.conftest import csrf_of
+
+    officer = world.sign_in(world.officer)
+    issued = officer.post(f"/api/v1/accounts/{world.colleague}/enrolment")
+    assert issued.status_code == 201, issued.text
+    body = issued.json()
+    assert set(body) == {"actor_id", "code", "expires_at", "resets"}  # no factor of theirs
+    assert body["resets"] is True  # the colleague has an account: the code resets it
+    # Not with a token, not for oneself, not by someone who is not the officer.
+    token = world.token(world.officer, ["records.read"])
+    by_token = world.client_for().post(
+        f"/api/v1/accounts/{world.colleague}/enrolment",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert by_token.status_code == 422
+    assert officer.post(f"/api/v1/accounts/{world.officer}/enrolment").status_code == 404
+    assert (
+        world.sign_in(world.clinician)
+        .post(f"/api/v1/accounts/{world.colleague}/enrolment")
+        .status_code
+        == 404
+    )
+
+    person = world.client_for()
+    page = person.get("/enrol")
+    started = person.post(
+        "/enrol/start",
+        data={"name": world.colleague, "code": body["code"], "csrf_token": csrf_of(page.text)},
+    )
+    assert started.status_code == 200, started.text
+    secret = re.search(r'name="totp_secret" value="([A-Z2-7]+)"', started.text)
+    assert secret is not None
+    person.follow_redirects = False
+    now_code = pyotp.TOTP(secret.group(1)).at(world.clock.now())
+    done = person.post(
+        "/enrol/finish",
+        data={
+            "name": world.colleague, "code": body["code"], "totp_secret": secret.group(1),
+            "password": NEW_PASSWORD, "totp_code": now_code,
+            "csrf_token": csrf_of(started.text),
+        },
+    )  # fmt: skip
+    assert done.status_code == 303, done.text
+    assert person.get("/api/v1/me").json()["actor_id"] == world.colleague

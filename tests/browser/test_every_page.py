@@ -33,6 +33,8 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("privacy-001", "/office"),
     ("privacy-001", "/office/audit"),
     ("privacy-001", "/office/rules"),
+    ("privacy-001", "/office/accounts"),
+    ("clin-a", "/enrol"),
     ("super-001", "/office"),
     ("admin-001", "/office/audit"),
     ("desk-001", "/account"),

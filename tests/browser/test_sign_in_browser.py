@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyotp
 from playwright.sync_api import Browser, Page
 
 from tests.browser.accessibility import blocking_violations
@@ -58,3 +59,32 @@ def test_the_headers_sign_out_and_name_can_be_read(demo: Demo, people: dict[str,
         colour = page.evaluate(f"getComputedStyle(document.querySelector('{selector}')).color")
         lighter, darker = sorted((_luminance(colour), _luminance(header)), reverse=True)
         assert (lighter + 0.05) / (darker + 0.05) >= 4.5, selector
+
+
+def test_a_new_clinician_enrols_with_a_code_from_the_privacy_officer(
+    demo: Demo, chromium: Browser, people: dict[str, Page]
+) -> None:
+    officer = people["privacy-001"]
+    officer.goto(f"{demo.base}/office/accounts")
+    officer.get_by_label("The person's id").fill("clin-b")
+    officer.get_by_role("button", name="Issue an enrolment code").click()
+    code = officer.locator("#enrolment-code").inner_text()
+    assert code.startswith("enr_")
+    assert blocking_violations(officer) == []
+
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{demo.base}/sign-in")
+    page.get_by_role("link", name="Set up your account").click()
+    page.get_by_label("Name").fill("clin-b")
+    page.get_by_label("Enrolment code").fill(code)
+    page.get_by_role("button", name="Continue").click()
+    secret = page.locator("input[name=totp_secret]").get_attribute("value")
+    assert secret
+    assert blocking_violations(page) == []
+    page.get_by_label("2. The six digits your app shows now").fill(pyotp.TOTP(secret).now())
+    page.get_by_label("3. Choose a password").fill("synthetic-amber-grove-falcon-64")
+    page.get_by_role("button", name="Set up and sign in").click()
+    page.wait_for_url("**/workspace")
+    assert page.get_by_role("heading", level=1).inner_text() == "Caseload"
+    context.close()

@@ -100,6 +100,13 @@ class NewAccountAnswer(Answer):
     totp_uri: str | None
 
 
+class EnrolmentAnswer(Answer):
+    actor_id: str
+    code: str = Field(description="Shown once: hand it to the person, who enrols at /enrol.")
+    expires_at: datetime
+    resets: bool = Field(description="The person has an account: enrolling replaces both factors.")
+
+
 class TokenAsk(Request):
     name: OneLine100 = Field(examples=["referral system"])
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=len(Scope))]

@@ -102,9 +102,11 @@ def complete_enrolment(
     password: str,
     totp_secret: str | None,
     totp_code: str | None,
+    replacing: str | None = None,
 ) -> accounts.SignedIn:
     """Set the person's own password and authenticator secret, use up the code, and sign them
-    in. A reset ends every session and revokes every token of theirs first."""
+    in (ending the session the browser held, ``replacing``, as a sign-in does). A reset ends
+    every session and revokes every token of theirs first."""
     accounts.check_password_strength(password, user_inputs=(actor_id,))
     with deps.engine.begin() as c:
         role = _accepted(deps, c, actor_id, code)
@@ -129,6 +131,8 @@ def complete_enrolment(
             repo.revoke_tokens_of(actor_id, now)
         if step is not None:
             repo.accept_totp_step(actor_id, step)  # the code just shown signs nobody in again
+        if replacing:
+            repo.end_session(accounts.token_hash(replacing), now)
         token = secrets.token_urlsafe(32)
         repo.add_session(accounts.token_hash(token), actor_id, now)
         accounts._log_auth(deps, c, now, actor_id, "enrol", "permit", "auth.enrolled")

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from confide.web.routes import (
+    enrol,
     office,
     portal,
     portal_consents,
@@ -21,6 +22,7 @@ STATIC = "/static"
 
 def install(app: FastAPI) -> None:
     """Add the pages and ``/static`` to ``app`` (kept out of the API's OpenAPI schema)."""
-    for module in (sign_in, portal, portal_consents, workspace, workspace_disclosures, office):
+    pages = (sign_in, enrol, portal, portal_consents, workspace, workspace_disclosures, office)
+    for module in pages:
         app.include_router(module.router, include_in_schema=False)
     app.mount(STATIC, StaticFiles(directory=str(files("confide.web") / "static")), name="static")

@@ -64,6 +64,8 @@ def navigation(who: Principal | None) -> list[NavItem]:
         items.append(NavItem("/office", "Disclosures"))
     if who.role in (Role.PRIVACY_OFFICER, Role.ADMINISTRATOR):
         items.append(NavItem("/office/audit", "Audit log"))
+    if who.role is Role.PRIVACY_OFFICER:
+        items.append(NavItem("/office/accounts", "Accounts"))
     return items
 
 

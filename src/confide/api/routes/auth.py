@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, Response, status
 
 from confide.api.schemas import (
+    EnrolmentAnswer,
     Me,
     Message,
     NewAccountAnswer,
@@ -29,7 +30,7 @@ from confide.api.security import (
     set_session_cookie,
 )
 from confide.domain.validation import require_id
-from confide.services import accounts
+from confide.services import accounts, enrolment
 
 router = APIRouter(prefix="/api/v1", tags=["sign-in"])
 
@@ -137,11 +138,29 @@ def revoke_token(token_id: str, who: Caller, deps: Services) -> None:
     accounts.revoke_token(deps, who, token_id)
 
 
-@router.post("/accounts", status_code=status.HTTP_201_CREATED, tags=["accounts"])
-def create_account(body: NewAccountAsk, who: Caller, deps: Services) -> NewAccountAnswer:
-    """Give a person on file an account (privacy officer or administrator of their practice).
+@router.post(
+    "/accounts/{actor_id}/enrolment", status_code=status.HTTP_201_CREATED, tags=["accounts"]
+)
+def issue_enrolment(actor_id: str, who: Caller, deps: Services) -> EnrolmentAnswer:
+    """Issue a one-time enrolment code for a person on file (their practice's privacy officer,
+    never for themself). With it the person chooses their own password and authenticator
+    secret at ``/enrol``; for a person with an account, it resets both. Not with a token."""
+    accounts.require_session(who, "issue enrolment codes")
+    require_id(actor_id, "actor_id")
+    issued = enrolment.issue_enrolment(deps, actor_id, by=who.actor_id)
+    return EnrolmentAnswer(
+        actor_id=issued.actor_id, code=issued.code, expires_at=issued.expires_at,
+        resets=issued.resets,
+    )  # fmt: skip
 
-    The answer holds their TOTP secret, once: give it to them in person. Not with a token."""
+
+@router.post("/accounts", status_code=status.HTTP_201_CREATED, tags=["accounts"], deprecated=True)
+def create_account(body: NewAccountAsk, who: Caller, deps: Services) -> NewAccountAnswer:
+    """Give a person on file an account with a password the privacy officer chooses.
+
+    Deprecated: the officer learns both factors. Issue an enrolment code instead
+    (``POST /api/v1/accounts/{actor_id}/enrolment``). The answer holds the TOTP secret, once.
+    Not with a token."""
     accounts.require_session(who, "make accounts")
     made = accounts.create_account(deps, body.actor_id, body.password, by=who.actor_id)
     return NewAccountAnswer(
@@ -150,11 +169,15 @@ def create_account(body: NewAccountAsk, who: Caller, deps: Services) -> NewAccou
 
 
 @router.post(
-    "/accounts/{actor_id}/password", status_code=status.HTTP_204_NO_CONTENT, tags=["accounts"]
+    "/accounts/{actor_id}/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["accounts"],
+    deprecated=True,
 )
 def reset_password(actor_id: str, body: PasswordSet, who: Caller, deps: Services) -> None:
     """Set a person's password after they asked for a reset; every session of theirs ends.
 
-    Not with a token: a token's scopes never cover setting someone's password."""
+    Deprecated: the officer learns the password; an enrolment code resets both factors with
+    the person choosing them. Not with a token: no scope covers setting a password."""
     accounts.require_session(who, "set passwords")
     accounts.reset_password(deps, actor_id, body.new_password, by=who.actor_id)
