@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -114,3 +115,18 @@ def test_a_fhir_client_finds_the_demo_clients_consents_and_audit_events(
     assert sorted(c["provision"]["type"] for c in consents) == ["deny", "permit", "permit"]
     events = fhir.resources("AuditEvent").search(patient="client-demo-001").fetch_all()
     assert len(events) >= 6  # the walk-through's writes, at least
+
+
+def test_the_operator_issues_an_enrolment_code_from_the_command_line(
+    served: tuple[str, dict[str, str]],
+) -> None:
+    _base, env = served
+    out = _confide("accounts", "enrol", "clin-b", env=env).stdout
+    assert "Enrolment code for clin-b" in out
+    assert re.search(r"\benr_[\w-]{20,}", out)
+    missing = subprocess.run(
+        [sys.executable, "-m", "confide", "accounts", "enrol", "nobody-on-file"],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+    assert missing.returncode == 1
+    assert "No one with the id" in missing.stderr

@@ -15,6 +15,8 @@ from confide.api.app import create_app, csrf_secret_file
 from confide.audit.signing import load_signing_key_file
 from confide.domain import InvalidValue
 from confide.services import accounts
+from confide.services.enrolment import issue_enrolment
+from confide.services.errors import NotFoundOrDenied
 from confide.services.setup import open_existing
 from confide.store.settings import StoreSettings
 from confide.synthetic.logins import DemoLogin, load_logins
@@ -108,3 +110,24 @@ def create_account_command(
             "Give them this authenticator secret in person (shown once):\n"
             f"  secret: {made.totp_secret}\n  uri:    {made.totp_uri}"
         )
+
+
+@accounts_app.command("enrol")
+def enrol_command(
+    actor_id: Annotated[str, typer.Argument(help="The person on file, e.g. clin-007.")],
+) -> None:
+    """Issue a one-time enrolment code: the person sets their own password and authenticator
+    at /enrol with it (for an account that exists, it replaces both)."""
+    opened = open_existing(StoreSettings.from_environment(os.environ))
+    try:
+        issued = issue_enrolment(opened.deps, actor_id, by=accounts.OPERATOR, as_operator=True)
+    except NotFoundOrDenied:
+        Console(stderr=True).print(f"[red]No one with the id {actor_id!r} is on file.[/]")
+        raise typer.Exit(1) from None
+    console = Console()
+    console.print(
+        f"Enrolment code for {issued.actor_id} (shown once; works once, until "
+        f"{issued.expires_at:%Y-%m-%d %H:%M} UTC):\n  {issued.code}\n"
+        "Give it to them in person; they open /enrol on confide's address.",
+        highlight=False,
+    )
