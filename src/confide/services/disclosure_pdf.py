@@ -25,6 +25,8 @@ from fpdf.enums import XPos, YPos
 from confide.domain import Category
 from confide.domain.validation import require_aware
 from confide.services import pdf_colours as colours
+from confide.services.confidential_pdf import FONT_ENCODING as _FONT_ENCODING
+from confide.services.confidential_pdf import ConfidentialDocument
 from confide.services.disclosure_package import PackageCover, PackageEntry
 
 TITLE = "Disclosure without consent"
@@ -56,39 +58,21 @@ _MONTHS = (
     "November",
     "December",
 )
-_FONT_ENCODING = "cp1252"  # the WinAnsiEncoding fpdf2 declares for its core fonts
 
 
-class _Document(FPDF):
+class _Document(ConfidentialDocument):
     def __init__(self, cover: PackageCover, total_pages: int | None) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
         self.request_id = pdf_text(cover.request_id)
         self.total_pages = total_pages
         self.continuing: str | None = None  # the record whose text runs onto the next page
-        self.core_fonts_encoding = _FONT_ENCODING
-        # No "{nb}" alias: record text could hold that string and would be rewritten. The page
-        # count comes from a first rendering instead.
-        self.alias_nb_pages("")
-        self.set_margins(18, 22, 18)
-        self.set_auto_page_break(auto=True, margin=20)
-        self.set_title(f"{TITLE} - request {self.request_id}")
-        self.set_author("confide")
-        self.set_creator("confide")
+        # The page count comes from a first rendering (the document has no "{nb}" alias).
         # Deterministic bytes: the creation date (and the file /ID hashed with it) is the
         # disclosure's time, never the time of rendering.
-        self.set_creation_date(require_aware(cover.disclosed_at, "cover.disclosed_at"))
+        created = require_aware(cover.disclosed_at, "cover.disclosed_at")
+        super().__init__(TITLE, f"request {self.request_id}", created)
 
     def header(self) -> None:
-        self.set_y(9)
-        self.set_font("Helvetica", style="B", size=9)
-        self.set_text_color(*colours.ALERT)
-        self.cell(40, 5, "CONFIDENTIAL")
-        self.set_font("Helvetica", size=7.5)
-        self.set_text_color(*colours.MUTED)
-        self.cell(0, 5, f"{TITLE}  |  request {self.request_id}", align="R")
-        self.set_draw_color(*colours.RULE_LINE)
-        self.line(self.l_margin, 15, self.w - self.r_margin, 15)
-        self.set_y(self.t_margin)
+        super().header()
         if self.continuing is not None:
             self.set_font("Helvetica", style="I", size=8)
             self.cell(0, 5, f"{self.continuing} (continued)", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

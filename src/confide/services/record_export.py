@@ -18,6 +18,7 @@ from fpdf.enums import XPos, YPos
 from confide.domain import Category, Purpose
 from confide.services import pdf_colours as colours
 from confide.services import records
+from confide.services.confidential_pdf import ConfidentialDocument
 from confide.services.deps import Deps
 from confide.services.disclosure_pdf import pdf_text
 
@@ -35,31 +36,10 @@ REPLACED = (
 )
 
 
-class _Document(FPDF):
+class _Document(ConfidentialDocument):
     def __init__(self, client_id: str, at: datetime) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
         self.client_id = pdf_text(client_id)
-        self.core_fonts_encoding = "cp1252"  # what pdf_text draws for
-        # No "{nb}" alias: a record's text could hold that string and would be rewritten.
-        self.alias_nb_pages("")
-        self.set_margins(18, 22, 18)
-        self.set_auto_page_break(auto=True, margin=20)
-        self.set_title(f"{TITLE} - {self.client_id}")
-        self.set_author("confide")
-        self.set_creator("confide")
-        self.set_creation_date(at)
-
-    def header(self) -> None:
-        self.set_y(9)
-        self.set_font("Helvetica", style="B", size=9)
-        self.set_text_color(*colours.ALERT)
-        self.cell(40, 5, "CONFIDENTIAL")
-        self.set_font("Helvetica", size=7.5)
-        self.set_text_color(*colours.MUTED)
-        self.cell(0, 5, f"{TITLE}  |  {self.client_id}", align="R")
-        self.set_draw_color(*colours.RULE_LINE)
-        self.line(self.l_margin, 15, self.w - self.r_margin, 15)
-        self.set_y(self.t_margin)
+        super().__init__(TITLE, self.client_id, at)
 
     def footer(self) -> None:
         self.set_y(-13)
