@@ -86,3 +86,17 @@ def test_only_the_privacy_officer_issues_codes(web: World) -> None:
     )
     assert refused.status_code == 404
     assert "enr_" not in refused.text
+
+
+def test_an_altered_secret_and_a_weak_password_come_back_as_a_form_not_an_error(
+    web: World,
+) -> None:
+    code = _issue(web, web.supervisor)
+    person, text = _start(web, web.supervisor, code)
+    refused = person.post(  # type: ignore[attr-defined]
+        "/enrol/finish",
+        data={"name": web.supervisor, "code": code, "totp_secret": "not-base32!",
+              "password": "weak", "totp_code": "123456", "csrf_token": csrf_of(text)},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert 'id="password-problem"' in refused.text

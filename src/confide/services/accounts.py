@@ -208,8 +208,13 @@ def create_account(
         )  # fmt: skip
     uri = None
     if secret is not None:
-        uri = pyotp.TOTP(secret).provisioning_uri(name=actor_id, issuer_name="confide")
+        uri = totp_uri(actor_id, secret)
     return NewAccount(actor_id, secret, uri)
+
+
+def totp_uri(actor_id: str, secret: str) -> str:
+    """The ``otpauth://`` address an authenticator app reads the secret from."""
+    return str(pyotp.TOTP(secret).provisioning_uri(name=actor_id, issuer_name="confide"))
 
 
 def reset_password(deps: Deps, actor_id: str, new_password: str, *, by: str) -> None:

@@ -90,8 +90,7 @@ def start_enrolment(deps: Deps, actor_id: str, code: str) -> EnrolmentStart:
     if not needs_second_factor(actor_role):
         return EnrolmentStart(actor_id, None, None)
     secret = pyotp.random_base32(32)
-    uri = pyotp.TOTP(secret).provisioning_uri(name=actor_id, issuer_name="confide")
-    return EnrolmentStart(actor_id, secret, uri)
+    return EnrolmentStart(actor_id, secret, accounts.totp_uri(actor_id, secret))
 
 
 def complete_enrolment(

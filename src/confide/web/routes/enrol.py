@@ -67,9 +67,10 @@ def enrol_finish(  # noqa: PLR0917 - the form's fields
         )  # fmt: skip
     except InvalidValue as e:
         problems = {e.field: e.problem}
-        uri = None
-        if secret is not None:
-            uri = f"otpauth://totp/confide:{name}?secret={secret}&issuer=confide"
+        try:  # a secret altered in the form is not base32: show it without a link
+            uri = None if secret is None else accounts.totp_uri(name, secret)
+        except ValueError:
+            uri = None
         return _second_step(request, name, code, secret, uri, problems=problems)
     except (accounts.SignInRefused, accounts.SignInLocked):
         return _again(request, REFUSED, name, 401)
