@@ -760,14 +760,14 @@ def test_the_session_cookie_is_host_only_httponly_secure_strict_and_for_the_whol
     assert session["path"] == "/"
     assert session["domain"] == ""  # __Host- cookies may not name a domain
     assert 0 < int(session["max-age"]) <= 8 * 3600
-    # The CSRF cookie is read by the page's script (so not HttpOnly), but is otherwise as tight.
+    # The CSRF cookie is as tight: no script reads it (the token comes in the answer's body).
     csrf = jar[CSRF_COOKIE]
     assert CSRF_COOKIE.startswith("__Host-")
     assert csrf["secure"] is True
     assert csrf["samesite"].lower() == "strict"
     assert csrf["path"] == "/"
     assert csrf["domain"] == ""
-    assert not csrf["httponly"]
+    assert csrf["httponly"] is True
     assert answer.json()["csrf_token"] == csrf.value
 
 

@@ -62,3 +62,27 @@ def test_a_refused_form_post_answers_with_the_security_headers(web: World) -> No
     answer = page_browser(web, web.clinician).post("/sign-out", data={})  # no CSRF token
     assert answer.status_code == 403
     _check(dict(answer.headers), "/sign-out")
+
+
+def _other_routes(world: World) -> list[tuple[str, str]]:
+    """(method, path) of every route that is not a GET, its parameters filled with a real id."""
+    found: set[tuple[str, str]] = set()
+    for path, route in _routes(world.app.routes):
+        for method in (getattr(route, "methods", None) or set()) - {"GET", "HEAD"}:
+            found.add((method, _PARAM.sub(world.client, path)))
+    return sorted(found)
+
+
+def test_every_other_route_answers_with_the_security_headers_whoever_asks(web: World) -> None:
+    """Posts, puts and deletes with an empty body: refused or sent to sign in (no session, no
+    CSRF token, or a malformed body), never done, and every answer still carries the headers."""
+    routes = _other_routes(web)
+    assert len(routes) > 40  # pages' forms, API and FHIR writes
+    signed_in = page_browser(web, web.clinician)
+    stranger = web.client_for()
+    stranger.follow_redirects = False
+    for method, path in routes:
+        for browser in (signed_in, stranger):
+            answer = browser.request(method, path)
+            assert 300 <= answer.status_code < 500, (method, path, answer.status_code)
+            _check(dict(answer.headers), f"{method} {path}")

@@ -120,7 +120,7 @@ class BodyLimit:
 CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The web pages' forms post the CSRF token as a field of this name (they work without script).
 CSRF_FORM_FIELD = "csrf_token"
-_FORM_TOKEN = "confide.csrf_form_token"  # noqa: S105 - a scope key, not a secret
+_FORM_TOKEN = "confide.csrf_form_token"  # noqa: S105  # nosec B105  # a scope key, not a secret
 _FORM_TYPE = b"application/x-www-form-urlencoded"
 
 
@@ -142,7 +142,7 @@ class CsrfProtection(CSRFMiddleware):
             cookie_name=CSRF_COOKIE,
             cookie_path="/",
             cookie_secure=True,
-            cookie_httponly=False,  # the page's script reads it to send it back in the header
+            cookie_httponly=True,  # no script reads it: sign-in's answer and each form carry it
             cookie_samesite="strict",
             header_name=CSRF_HEADER,
         )

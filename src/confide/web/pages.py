@@ -93,9 +93,7 @@ def csrf_token(request: Request) -> tuple[str, bool]:
 
 def set_csrf_cookie(response: Response, token: str) -> None:
     """Give the browser the CSRF token (double-submit: the cookie and the form field)."""
-    response.set_cookie(
-        CSRF_COOKIE, token, path="/", secure=True, httponly=False, samesite="strict"
-    )
+    response.set_cookie(CSRF_COOKIE, token, path="/", secure=True, httponly=True, samesite="strict")
 
 
 def render(

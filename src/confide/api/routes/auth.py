@@ -43,7 +43,7 @@ RESET_ANSWER = (
 def _signed_in(request: Request, response: Response, signed: accounts.SignedIn) -> SignedInAnswer:
     set_session_cookie(response, signed.token)
     csrf = request.app.state.csrf.new_token()
-    response.set_cookie(CSRF_COOKIE, csrf, path="/", secure=True, httponly=False, samesite="strict")
+    response.set_cookie(CSRF_COOKIE, csrf, path="/", secure=True, httponly=True, samesite="strict")
     return SignedInAnswer(
         actor_id=signed.principal.actor_id, role=signed.principal.role, csrf_token=csrf
     )
