@@ -20,7 +20,7 @@ from confide.api.fhir import routes as fhir
 from confide.api.middleware import BodyLimit, CsrfProtection, SecurityHeaders
 from confide.api.routes import auth, consents, disclosures, history, practice, records
 from confide.api.schemas import Problem
-from confide.audit.signing import VerifyKey
+from confide.services.audit_status import VerifyKeySource
 from confide.services.deps import Deps
 from confide.web.app import install as install_web
 
@@ -63,11 +63,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_app(
     deps: Deps,
     *,
-    verify_key: VerifyKey | None = None,
+    verify_key: VerifyKeySource = None,
     csrf_secret: str | None = None,
 ) -> FastAPI:
-    """The application over ``deps``. ``csrf_secret`` signs CSRF tokens (keep it across
-    restarts, or signed-in browsers must sign in again before changing anything)."""
+    """The application over ``deps``. ``verify_key`` checks checkpoint signatures (or loads
+    the key when asked); ``csrf_secret`` signs CSRF tokens (keep it across restarts, or
+    signed-in browsers must sign in again before changing anything)."""
     app = FastAPIOffline(
         title="confide",
         version="1",

@@ -13,11 +13,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from confide.domain.errors import ConfideError, InvalidValue
 from confide.services.accounts import NotAuthenticated, ScopeMissing, SignInLocked, SignInRefused
 from confide.services.errors import Conflict, NotFoundOrDenied
+from confide.services.faults import FAULT_TYPES, record_fault, unavailable_for
 from confide.vault import VaultError
 
 log = logging.getLogger("confide.api")
@@ -91,7 +93,7 @@ def install(app: FastAPI) -> None:
         return _json(request, status, body, headers)
 
     async def validation_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for it
+        assert isinstance(error, RequestValidationError)  # noqa: S101  # nosec B101  # its handler
         problems = [{"field": _field(e), "problem": _plain(e)} for e in error.errors()]
         first = problems[0] if problems else {"field": "body", "problem": "not understood"}
         body = {
@@ -102,7 +104,7 @@ def install(app: FastAPI) -> None:
         return _json(request, 422, body, {})
 
     async def http_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, StarletteHTTPException)  # noqa: S101 - registered for it
+        assert isinstance(error, StarletteHTTPException)  # noqa: S101  # nosec B101  # its handler
         if error.status_code == 404:
             return _json(request, 404, dict(NOT_FOUND_BODY), {})
         if error.status_code == 400 and error.detail == UNREADABLE_BODY:
@@ -119,13 +121,21 @@ def install(app: FastAPI) -> None:
     async def unexpected(request: Request, error: Exception) -> Response:
         # Only the type is logged: a message could carry a value from the request.
         log.error(
-            "unexpected error %s on %s %s",
-            type(error).__name__,
-            request.method,
-            # The route's template (``/api/v1/clients/{client_id}``), never the path's ids.
-            getattr(request.scope.get("route"), "path", "?"),
+            "unexpected error %s on %s %s", type(error).__name__, request.method, _route(request)
         )
         return _json(request, 500, problem(500, "something went wrong; nothing was changed"), {})
+
+    async def fault(request: Request, error: Exception) -> Response:
+        # The database, the disk or a key is unavailable: the transaction rolled back, so fail
+        # closed with a security event and say what is missing (decision 0020).
+        found = unavailable_for(error)
+        if found is None:
+            return await unexpected(request, error)
+        deps = request.app.state.deps
+        await run_in_threadpool(
+            record_fault, deps, found, method=request.method, route=_route(request)
+        )
+        return _json(request, 503, problem(503, str(found)), {"Retry-After": "5"})
 
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         ConfideError: confide_error,
@@ -133,8 +143,14 @@ def install(app: FastAPI) -> None:
         StarletteHTTPException: http_error,
         Exception: unexpected,
     }
+    handlers.update(dict.fromkeys(FAULT_TYPES, fault))
     for kind, handler in handlers.items():
         app.add_exception_handler(kind, handler)
+
+
+def _route(request: Request) -> str:
+    """The route's template (``/api/v1/clients/{client_id}``), never the path with its ids."""
+    return str(getattr(request.scope.get("route"), "path", "?"))
 
 
 def _field(e: Any) -> str:

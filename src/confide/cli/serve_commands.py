@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from rich.console import Console
 
 from confide.api.app import create_app, csrf_secret_file
-from confide.audit.signing import load_signing_key_file
+from confide.audit.signing import VerifyKey, load_signing_key_file
 from confide.domain import InvalidValue
 from confide.services import accounts
 from confide.services.enrolment import issue_enrolment
@@ -62,9 +62,12 @@ def build_app() -> FastAPI:
     """The application over the data directory the environment names (one per worker)."""
     settings = StoreSettings.from_environment(os.environ)
     opened = open_existing(settings)
-    verify_key = None
-    if settings.audit_key_file.exists():
-        verify_key = load_signing_key_file(settings.audit_key_file).public_key
+
+    def verify_key() -> VerifyKey:
+        # Read when the audit log's status is asked for: a missing or unreadable signing key
+        # fails that request with a security event, and a restored one works at once.
+        return load_signing_key_file(settings.audit_key_file).public_key
+
     return create_app(
         opened.deps, verify_key=verify_key, csrf_secret=csrf_secret_file(settings.data_dir)
     )

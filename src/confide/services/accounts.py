@@ -188,7 +188,7 @@ def create_account(
         _check_account_admin(
             deps, c, actor, by=by, action="create_account", as_operator=as_operator
         )
-        assert actor is not None  # noqa: S101 - refused above otherwise
+        assert actor is not None  # noqa: S101  # nosec B101  # refused above otherwise
         accounts = AccountsRepository(c)
         if accounts.get(actor_id) is not None:
             raise Conflict(f"{actor_id} already has an account; reset its password instead")
@@ -447,7 +447,7 @@ def authenticate_session(deps: Deps, token: str) -> Principal:
 
 # Integration tokens ---------------------------------------------------------------------------
 
-TOKEN_PREFIX = "cft_"  # noqa: S105 - a public prefix, not a secret
+TOKEN_PREFIX = "cft_"  # noqa: S105  # nosec B105  # a public prefix, not a secret
 
 
 def issue_token(
@@ -510,6 +510,10 @@ def revoke_token(deps: Deps, who: Principal, token_id: str) -> None:
     with deps.engine.begin() as c:
         now = deps.clock.now()
         if not AccountsRepository(c).revoke_token(token_id, who.actor_id, now):
+            # Refused like every other access: on record before the answer (another person's
+            # token and one that does not exist alike).
+            _log_auth(deps, c, now, who.actor_id, "revoke_token", "deny", "deny.token_not_own")
+            c.commit()
             raise NotFoundOrDenied
         _log_auth(deps, c, now, who.actor_id, "revoke_token", "permit", "auth.token_revoked")
 

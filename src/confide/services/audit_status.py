@@ -7,6 +7,7 @@ is counted, never named, since a chain's id is a client's id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from confide.audit.entries import SYSTEM_CHAIN, ChainBreak
@@ -18,6 +19,9 @@ from confide.services.events import log_event, refuse
 from confide.store.practice_repository import PracticeRepository
 
 AUDIT_READERS = frozenset({Role.PRIVACY_OFFICER, Role.ADMINISTRATOR})
+# The public key, or how to load it when asked (a server reads the signing key file each time,
+# so a missing key fails the request and a restored one works without a restart).
+VerifyKeySource = VerifyKey | Callable[[], VerifyKey] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +50,10 @@ class AuditStatus:
         return lines
 
 
-def audit_status(deps: Deps, verify_key: VerifyKey | None, *, by: str) -> AuditStatus:
+def audit_status(deps: Deps, verify_key: VerifyKeySource, *, by: str) -> AuditStatus:
     """Verify every chain and checkpoint, for a privacy officer or an administrator; the
-    asking (allowed or refused) is on the system chain."""
+    asking (allowed or refused) is on the system chain. A key that cannot be loaded raises
+    ``SigningKeyUnavailable`` (after the asking is on record)."""
     with deps.engine.begin() as c:
         actor = PracticeRepository(c).actor(by)
         allowed = actor is not None and actor.role in AUDIT_READERS
@@ -59,7 +64,8 @@ def audit_status(deps: Deps, verify_key: VerifyKey | None, *, by: str) -> AuditS
         )  # fmt: skip
         if not allowed or actor is None:
             refuse(c)
-    report = verify_log(deps.engine, verify_key)
+    key = verify_key() if callable(verify_key) else verify_key
+    report = verify_log(deps.engine, key)
     own, elsewhere = _split_breaks(deps, actor, report.breaks)
     return AuditStatus(replace(report, breaks=own), latest_checkpoint(deps.engine), elsewhere)
 

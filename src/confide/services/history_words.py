@@ -109,6 +109,7 @@ _RULE_WORDS: Mapping[str, str] = MappingProxyType(
         "admin.staff_records_signed_form": "staff of the practice, from a signed form",
         "security.integrity": "the stored record failed its integrity check",
         "vault.key_erased": "the client's data key had been erased",
+        "security.key_unavailable": "the key to open the record was unavailable; nothing was shown",
         "write.failed": "the change failed and was not stored",
         "write.conflict": "another change came first; nothing was stored",
         HistoryRule.CLIENT.value: "the client's own access log",

@@ -35,7 +35,13 @@ from confide.store.access_log import AccessEvent
 from confide.store.keys_repository import KeysRepository
 from confide.store.practice_repository import PracticeRepository
 from confide.store.records_repository import RecordsRepository, StoredVersion
-from confide.vault import DataKeyErased, IntegrityError, RecordBinding, WrappedDataKey
+from confide.vault import (
+    DataKeyErased,
+    IntegrityError,
+    KeyUnavailable,
+    RecordBinding,
+    WrappedDataKey,
+)
 
 security_log = logging.getLogger("confide.security")
 MAX_TEXT_BYTES = 256 * 1024
@@ -269,6 +275,12 @@ def open_version(
         raise
     except DataKeyErased:
         _log_fault(deps, c, actor_id, v.client_id, "read", v.record_id, "vault.key_erased")
+        c.commit()
+        raise
+    except KeyUnavailable:
+        # The key file cannot be read (after a rotation, say): the read stays on record, with
+        # the fault, and nothing of it is returned (decision 0020).
+        _log_fault(deps, c, actor_id, v.client_id, "read", v.record_id, "security.key_unavailable")
         c.commit()
         raise
     return Entry(v.record_id, v.category, v.version, v.version_author_id, v.recorded_at, text)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
+
+# SQLite's words for a database file it may not write (the disk read-only, full or failing).
+_SQLITE_REFUSED_WRITE = ("readonly database", "disk i/o error", "database or disk is full")
 
 
 def make_engine(url: str, *, role: str | None = None, **options: Any) -> Engine:
@@ -21,6 +25,7 @@ def make_engine(url: str, *, role: str | None = None, **options: Any) -> Engine:
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "handle_error", _sqlite_discard_refused_connection)
         return engine
     engine = create_engine(url, pool_pre_ping=True, **options)
     if role is not None:
@@ -29,6 +34,7 @@ def make_engine(url: str, *, role: str | None = None, **options: Any) -> Engine:
 
         def _set_role(dbapi_connection: Any, _record: Any) -> None:
             with dbapi_connection.cursor() as cursor:
+                # nosemgrep: confide.raw-sql-from-strings - SET ROLE binds nothing; role checked
                 cursor.execute(f'SET ROLE "{role}"')
             dbapi_connection.commit()
 
@@ -54,3 +60,12 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # lock when it begins: it reads the state it will write over, never a snapshot another
     # writer has since moved past (which SQLite could only refuse, not wait for).
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_discard_refused_connection(context: ExceptionContext) -> None:
+    # A connection SQLite opened while its file could not be written stays read-only after the
+    # disk is writable again. Treat the refusal like a lost connection: SQLAlchemy discards
+    # the pool's connections, and the next request opens fresh ones (decision 0020).
+    message = str(context.original_exception).lower()
+    if any(words in message for words in _SQLITE_REFUSED_WRITE):
+        context.is_disconnect = True
