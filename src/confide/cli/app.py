@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from confide import __version__
 from confide.cli.audit_commands import audit_app
+from confide.cli.backup_commands import backup_command, restore_command
 from confide.cli.disclose_commands import disclose_app
 from confide.cli.history_commands import history_command, suspend_command
 from confide.cli.notice_commands import notice_app
@@ -45,6 +46,8 @@ app.command("serve")(serve_command)
 app.command("demo-code")(demo_code_command)
 app.command("history")(history_command)
 app.command("suspend-accounting")(suspend_command)
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 def _version(value: bool) -> None:
