@@ -6,13 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup browser lint typecheck pytest bench screenshots clean
+.PHONY: run test setup browser lint typecheck pytest bench screenshots clean scan fuzz
 
 run: setup
 	$(BIN)/confide demo
 	$(BIN)/confide serve
 
-test: setup browser lint typecheck pytest
+test: setup browser lint typecheck scan fuzz pytest
 
 setup: $(STAMP)
 
@@ -37,14 +37,41 @@ browser:
 	  fi; }
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench fuzz
+	$(BIN)/ruff format --check src tests bench fuzz
 
 typecheck: setup
 	$(BIN)/mypy
 
 pytest: setup
 	$(BIN)/python -m pytest -q
+
+# Static analysis (decision 0019): bandit over src, then semgrep with the project's own rules
+# only (.semgrep/, no registry, no metrics), then semgrep's tests of those rules. semgrep pins
+# its own dependencies, so it lives in a virtual environment of its own.
+TOOLS           := .venv-tools
+SEMGREP_VERSION := 1.185.0
+TOOLS_STAMP     := $(TOOLS)/.semgrep-$(SEMGREP_VERSION)
+SEMGREP         := $(CURDIR)/$(TOOLS)/bin/semgrep scan --metrics=off --disable-version-check
+
+# semgrep --test skips hidden directories, so it runs from inside .semgrep/.
+scan: setup $(TOOLS_STAMP)
+	$(BIN)/bandit -q -c pyproject.toml -r src
+	$(SEMGREP) --config .semgrep/ --error --quiet src
+	cd .semgrep && $(SEMGREP) --test --quiet .
+
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet 'semgrep==$(SEMGREP_VERSION)'
+	@touch $(TOOLS_STAMP)
+
+# Coverage-guided fuzzing of every parser of outside input (atheris), FUZZ_SECONDS per target,
+# each target in its own process; a crash is saved under fuzz/crashes/ and fails the run.
+# A longer run: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 10
+fuzz: setup
+	$(BIN)/python -m fuzz --seconds $(FUZZ_SECONDS)
 
 # The full-size benchmarks (not part of the test suite): python -m bench NAME
 bench: setup
@@ -58,4 +85,4 @@ screenshots: setup browser
 	$(BIN)/python -m tests.browser.screenshots docs/screenshots
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .hypothesis

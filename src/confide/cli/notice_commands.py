@@ -29,6 +29,7 @@ def show_command(
     status = notice_status(opened_deps(), client, by=by)
     console = Console()
     version = "confide's default" if status.current is None else status.current.version
+    # nosemgrep: confide.clinical-field-logged - the practice's public notice
     console.print(Panel(Markdown(status.text), title=f"Notice ({version})", expand=False))
     if status.current is None:
         console.print("The practice has not published a notice yet.")

@@ -136,7 +136,7 @@ def complete_enrolment(
         repo.add_session(accounts.token_hash(token), actor_id, now)
         accounts._log_auth(deps, c, now, actor_id, "enrol", "permit", "auth.enrolled")
         actor = PracticeRepository(c).actor(actor_id)
-    assert actor is not None  # noqa: S101 - accepted above
+    assert actor is not None  # noqa: S101  # nosec B101  # accepted above
     principal = accounts.Principal(
         actor.id, actor.role, actor.organisation_id, ALL_SCOPES,
         session_hash=accounts.token_hash(token),

@@ -60,4 +60,8 @@ def load_rule_pack(name_or_path: str) -> RulePack:
         raise RulePackError(
             "CONFIDE_RULE_PACK", f"cannot read {path.name}: {e.strerror or 'unreadable'}"
         ) from None
+    except UnicodeDecodeError:
+        raise RulePackError(
+            "CONFIDE_RULE_PACK", f"cannot read {path.name}: it is not UTF-8 text"
+        ) from None
     return parse_pack(text, path.name, _installed)

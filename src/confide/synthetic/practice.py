@@ -109,7 +109,7 @@ def synthetic_practice(
 
     With ``heavy_client_consents`` > 0, one more client (``heavy_client_id``) has that many.
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311  # synthetic data, seeded to be repeatable
     data = PracticeData()
     _staff_the_practice(data, clinicians=max(2, clients // 25))
     clinicians = data.actors_with(Role.CLINICIAN) + data.actors_with(Role.SUPERVISOR)

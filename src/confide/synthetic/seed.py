@@ -90,7 +90,8 @@ def seed_practice(
             practice.add_actor(deps, actor, by=OFFICER)
     for notice in data.notices:
         practice.publish_notice(deps, notice, by=OFFICER)
-    seeded = _admit_clients(deps, data, random.Random(seed), notes_per_client)
+    rng = random.Random(seed)  # nosec B311  # synthetic data, seeded to be repeatable
+    seeded = _admit_clients(deps, data, rng, notes_per_client)
     _admit_walkthrough_client(deps)
     return seeded
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from confide.domain import InvalidValue
+from confide.domain.validation import EARLIEST_YEAR, LATEST_YEAR
 
 
 def read_date(text: str, name: str) -> date | None:
@@ -16,9 +17,13 @@ def read_date(text: str, name: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidValue(name, "This is not a date; use the form YYYY-MM-DD.") from None
+    # The domain's range: a last day of 9999-12-31 has no midnight after it to end on.
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise InvalidValue(name, f"Choose a day between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+    return day
 
 
 def midnight(d: date) -> datetime:

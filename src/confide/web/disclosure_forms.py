@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from confide.domain import Category, ExceptionGround, InvalidValue, Period
 from confide.domain.disclosures import Assurance, LegalProcess, ProcessKind, RecipientKind
+from confide.domain.validation import EARLIEST_YEAR, LATEST_YEAR
 from confide.policy.minimum_necessary import MINIMUM_NECESSARY
 from confide.policy.rule_packs import GROUND_KEYS, RulePack
 from confide.services.disclosures import DisclosureAsk
@@ -183,9 +184,13 @@ def _code(enum: type[E], value: str, field: str) -> E:
 
 def _day(value: str, field: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidValue(field, "a date, such as 2026-11-28") from None
+    # The domain's range: a last day of 9999-12-31 has no midnight after it to end on.
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise InvalidValue(field, f"a date between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return day
 
 
 def _moment(value: str, field: str) -> datetime:

@@ -264,7 +264,7 @@ def _categories(p: ConsentProvision) -> frozenset[Category]:
         )
         if value
     ]
-    if len(given) > 1:
+    if len(given) > 1 and not _label_restates_class(p):
         raise InvalidValue(
             f"Consent.provision.{given[1]}",
             f"name the categories in one element only (here {given[0]}); FHIR would read "
@@ -292,6 +292,22 @@ def _categories(p: ConsentProvision) -> frozenset[Category]:
             allowed=[c.value for c in Category],
         )
     return frozenset(found)
+
+
+def _label_restates_class(p: ConsentProvision) -> bool:
+    """True for one class and one security label that name the same category, as confide's own
+    Consent names psychotherapy notes or substance-use records alone: read as "all of" or as
+    "any of", they mean the same records, so a Consent read back from confide revokes."""
+    classes, labels, codes = p.class_fhir or [], p.securityLabel or [], p.code or []
+    if codes or len(classes) != 1 or len(labels) != 1:
+        return False
+    named, label = classes[0], labels[0]
+    return (
+        named.system == CATEGORY_SYSTEM
+        and label.system == ACT_CODE_SYSTEM
+        and label.code in SENSITIVITY_CATEGORY
+        and CATEGORY_CODES.get(str(named.code)) is SENSITIVITY_CATEGORY[str(label.code)]
+    )
 
 
 def _category(coding: Coding, field: str) -> Category:

@@ -13,7 +13,8 @@ provision.type                  effect (``permit`` / ``deny``)
 provision.actor (role IRCP)     recipient_id (identifier ``urn:confide:actor``)
 provision.purpose               purposes (v3-ActReason PurposeOfUse)
 provision.class                 categories (confide's category code system)
-provision.securityLabel         categories psychotherapy_note (PSYTHPN), substance_use (ETH)
+provision.securityLabel         categories psychotherapy_note (PSYTHPN), substance_use (ETH),
+                                beside class when that is the only category
 provision.period                period (start; end exclusive)
 extension consent-revoked-at    revoked_at
 scope, category, policyRule     fixed: patient-privacy, LOINC 59284-0, OPTIN
@@ -149,10 +150,12 @@ def _provision(c: Consent) -> ConsentProvision:
             for k in sorted(c.categories, key=lambda k: k.sensitivity)
         ]
     }
+    # A label only beside the one category it labels: FHIR reads class and securityLabel
+    # together as "all of", so a label beside other categories would narrow them to its own.
     labels = [
         Coding(system=ACT_CODE_SYSTEM, code=code, display=display)
         for category, (code, display) in SENSITIVITY.items()
-        if category in c.categories
+        if c.categories == {category}
     ]
     return ConsentProvision(
         type=c.effect.value,
