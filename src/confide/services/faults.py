@@ -34,12 +34,12 @@ _STORAGE_WORDS = ("readonly database", "read-only", "disk i/o error", "database 
 
 
 class Unavailable(ConfideError):
-    """Something the request needs is unavailable; nothing was stored or shown."""
+    """Something the request needs is unavailable; nothing was shown, nothing saved in part."""
 
     def __init__(self, what: str, todo: str, rule: str) -> None:
         self.what = what
         self.rule = rule
-        super().__init__(f"{what}; nothing was stored or shown. {todo}")
+        super().__init__(f"{what}; nothing was shown and nothing was saved in part. {todo}")
 
 
 # What the shell catches as a fault: the classes :func:`unavailable_for` may recognise.

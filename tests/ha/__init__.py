@@ -1,0 +1,2 @@
+"""High availability: failover from a crashed primary to its synchronous standby, and nothing
+acknowledged lost (decision 0021)."""
