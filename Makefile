@@ -14,8 +14,14 @@ run: setup
 	$(BIN)/confide serve
 
 # The test suite uses one core; the fuzzers and the web scanner run beside it on the other.
+# Their report (kept in .attacks.log meanwhile) follows the tests'; either failing fails.
 test: setup browser lint typecheck scan
-	$(MAKE) --no-print-directory -j2 --output-sync=line pytest attacks
+	@echo "the fuzzers and the web scanner run beside the tests; their report follows"
+	@$(MAKE) --no-print-directory attacks > .attacks.log 2>&1 & attacks=$$!; \
+	$(MAKE) --no-print-directory pytest; tests=$$?; \
+	wait $$attacks; attacked=$$?; \
+	echo "--- the fuzzers and the web scanner ---"; cat .attacks.log; \
+	exit $$(( tests || attacked ))
 
 attacks: fuzz webscan
 
