@@ -30,12 +30,19 @@ def _http(argv: list[str]) -> int:
     return main(argv)
 
 
+def _crash(argv: list[str]) -> int:
+    from bench.crash.cli import main
+
+    return main(argv)
+
+
 # Imported lazily so that one benchmark's optional peers never break another's command line.
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "decision": _decision,
     "store": _store,
     "audit": _audit,
     "http": _http,
+    "crash": _crash,
 }
 
 

@@ -1,0 +1,1 @@
+"""``python -m bench crash``: writers killed with SIGKILL, then every acknowledged write checked."""
