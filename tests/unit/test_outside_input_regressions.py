@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,10 @@ def _form_read_by_the_csrf_check(body: bytes) -> tuple[dict[str, Any], bytes]:
         replay = await _read_form_token(scope, receive)
         return scope, (await replay())["body"]
 
-    return asyncio.run(read())
+    # A loop of its own on a thread of its own: an earlier test's loop may still be running on
+    # this thread (Playwright's sync API keeps one), and asyncio.run refuses to nest.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, read()).result()
 
 
 def test_a_form_with_more_fields_than_any_of_ours_gives_no_token_and_no_error() -> None:
