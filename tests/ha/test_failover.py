@@ -31,18 +31,13 @@ from sqlalchemy import Engine, create_engine, func, select
 from confide.audit import merkle
 from confide.audit.signing import SignedCheckpoint, SigningKey
 from confide.domain import (
-    Actor,
     Category,
-    Client,
     Consent,
-    Organisation,
     Period,
     Purpose,
-    Role,
-    TreatmentRelationship,
 )
 from confide.domain.disclosures import DisclosureState
-from confide.services import audit, consents, disclosures, practice, records
+from confide.services import audit, consents, disclosures, records
 from confide.services.deps import Deps, SystemClock
 from confide.store import schema as t
 from confide.store.engine import make_engine
@@ -56,7 +51,7 @@ from tests.ha.clusters import (
     missing_tools,
     replicated_pair,
 )
-from tests.integration.conftest import T0, Practice
+from tests.integration.conftest import T0, seed_small_practice
 from tests.integration.disclosure_cast import Cast, make_cast, warn_ask
 
 # Enough acknowledged writes before the checkpoint, and after it before the crash, that every
@@ -199,26 +194,7 @@ class Writers:
 
 def _seed(deps: Deps) -> Cast:
     """A small synthetic practice, a supervisor, outside recipients, one entry per category."""
-    tag = secrets.token_hex(3)
-    p = Practice(
-        f"home-{tag}", f"officer-{tag}", f"other-{tag}", f"clin-{tag}", f"colleague-{tag}",
-        f"north-{tag}", f"client-{tag}",
-    )  # fmt: skip
-    practice.found_practice(
-        deps, Organisation(p.home, "Home practice"), Actor(p.officer, Role.PRIVACY_OFFICER, p.home)
-    )
-    practice.add_organisation(deps, Organisation(p.other, "Other clinic"), by=p.officer)
-    for actor in (
-        Actor(p.clinician, Role.CLINICIAN, p.home),
-        Actor(p.colleague, Role.CLINICIAN, p.home),
-        Actor(p.outsider, Role.CLINICIAN, p.other),
-    ):
-        practice.add_actor(deps, actor, by=p.officer)
-    practice.create_client(deps, Client(p.client, p.home), by=p.clinician)
-    practice.add_relationship(
-        deps, TreatmentRelationship(f"rel-{tag}", p.clinician, p.client, Period(T0)), by=p.officer
-    )
-    return make_cast(deps, p)
+    return make_cast(deps, seed_small_practice(deps))
 
 
 def _create_database(primary: Cluster) -> None:

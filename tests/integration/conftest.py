@@ -120,6 +120,12 @@ class Practice:
 
 @pytest.fixture
 def small_practice(deps: Deps) -> Practice:
+    return seed_small_practice(deps)
+
+
+def seed_small_practice(deps: Deps) -> Practice:
+    """A practice with its privacy officer, two clinicians, another clinic's clinician and one
+    client in treatment with the first clinician, under fresh ids."""
     tag = secrets.token_hex(3)
     p = Practice(
         f"home-{tag}",
