@@ -107,6 +107,7 @@ bench: setup
 	$(BIN)/python -m bench store
 	$(BIN)/python -m bench audit
 	$(BIN)/python -m bench http
+	$(BIN)/python -m bench scale
 
 # The README's screenshots, taken from the demo practice in Debian's chromium
 screenshots: setup browser

@@ -30,6 +30,12 @@ def _http(argv: list[str]) -> int:
     return main(argv)
 
 
+def _scale(argv: list[str]) -> int:
+    from bench.scale.cli import main
+
+    return main(argv)
+
+
 def _crash(argv: list[str]) -> int:
     from bench.crash.cli import main
 
@@ -43,6 +49,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "audit": _audit,
     "http": _http,
     "crash": _crash,
+    "scale": _scale,
 }
 
 
