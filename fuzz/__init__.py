@@ -18,4 +18,5 @@ TARGETS = (
     "web_forms",
     "audit_checkpoint",
     "csrf_form",
+    "backup_header",
 )
