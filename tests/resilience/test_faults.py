@@ -26,6 +26,7 @@ from confide.api.security import CSRF_HEADER
 from confide.audit.entries import SYSTEM_CHAIN
 from confide.cli.serve_commands import build_app
 from confide.domain import Category
+from confide.services.faults import unavailable_for
 from confide.services.keys import rotate_keys
 from confide.services.setup import initialise
 from confide.store.engine import make_engine
@@ -421,3 +422,32 @@ def test_a_fault_answer_names_no_path_and_no_category() -> None:
     assert found is not None
     assert "/secret/place" not in str(found)
     assert all(c.value not in str(found) for c in Category)
+
+
+def _error_of(engine: Engine, sql: str) -> Exception:
+    try:
+        with engine.connect() as c:
+            c.exec_driver_sql(sql)
+    except Exception as error:  # the error itself is what is examined
+        return error
+    raise AssertionError("the statement did not fail")
+
+
+def test_a_bug_in_sql_stays_a_bug_and_only_a_database_that_is_gone_is_a_fault(
+    tmp_path: Path,
+) -> None:
+    """A missing table or bad SQL must reach the unexpected-error path (500, logged as a bug),
+    never pass for a retryable 503 and a security event; a server that cannot be reached is."""
+    sqlite = make_engine(f"sqlite:///{tmp_path / 'bug.db'}")
+    assert unavailable_for(_error_of(sqlite, "SELECT * FROM no_such_table")) is None
+    assert unavailable_for(_error_of(sqlite, "SELEC 1")) is None
+    sqlite.dispose()
+    with _postgres_database() as url:
+        postgres = make_engine(url)
+        assert unavailable_for(_error_of(postgres, "SELECT * FROM no_such_table")) is None
+        assert unavailable_for(_error_of(postgres, "SELEC 1")) is None
+        postgres.dispose()
+    unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    gone = unavailable_for(_error_of(unreachable, "SELECT 1"))
+    assert gone is not None
+    assert gone.rule == "security.database_unavailable"

@@ -31,6 +31,11 @@ security_log = logging.getLogger("confide.security")
 SERVER_ACTOR = "confide-server"
 _STORAGE_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EACCES})
 _STORAGE_WORDS = ("readonly database", "read-only", "disk i/o error", "database or disk is full")
+# PostgreSQL's SQLSTATE classes for a server that cannot be used now: 08 connection exception,
+# 53 insufficient resources, 57 operator intervention (a backend terminated, a shutdown),
+# 58 system error.
+_GONE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
+_SQLITE_GONE_WORDS = ("unable to open database file", "database is locked", "disk i/o error")
 
 
 class Unavailable(ConfideError):
@@ -72,13 +77,33 @@ def unavailable_for(error: BaseException) -> Unavailable | None:
             "The operator must make the data directory writable; try again then.",
             "security.storage_refused_write",
         )
-    if isinstance(error, (OperationalError, InterfaceError)):
+    if isinstance(error, (OperationalError, InterfaceError)) and _is_database_gone(error):
         return Unavailable(
             "the database is unavailable",
             "Try again in a moment; if it persists, the operator must check the database.",
             "security.database_unavailable",
         )
     return None
+
+
+def _is_database_gone(error: OperationalError | InterfaceError) -> bool:
+    """The database cannot be reached or is going away, as opposed to a bug (a missing table,
+    bad SQL), which must stay a 500 and never pass for a retryable fault."""
+    if isinstance(error, InterfaceError) or error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):  # PostgreSQL: connection lost, shut down, out of resources
+        return sqlstate[:2] in _GONE_SQLSTATE_CLASSES
+    message = str(error.orig).lower()
+    # Without a state: psycopg failing to connect at all, or SQLite's words for a store it
+    # cannot open or reach. Only compared, never logged or returned.
+    return sqlstate is None and (
+        not _is_sqlite(error) or any(words in message for words in _SQLITE_GONE_WORDS)
+    )
+
+
+def _is_sqlite(error: OperationalError | InterfaceError) -> bool:
+    return type(error.orig).__module__.startswith("sqlite3")
 
 
 def _is_storage_refusal(error: BaseException) -> bool:
