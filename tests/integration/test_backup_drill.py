@@ -17,10 +17,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from confide.audit.signing import SigningKey, create_signing_key_file
@@ -39,6 +40,7 @@ from confide.services.backup import (
 )
 from confide.services.deps import Deps
 from confide.services.setup import open_existing
+from confide.store import schema as t
 from confide.store.backup import BackupRefused, RestoreTargetNotEmpty, table_counts
 from confide.store.engine import make_engine
 from confide.store.settings import StoreSettings
@@ -337,3 +339,41 @@ def test_a_backup_never_replaces_an_existing_file(
     with pytest.raises(InvalidValue, match=r"--to: .* already exists"):
         _back_up(deps, keys, backup_file)
     assert backup_file.read_bytes() == before
+
+
+def test_a_restore_ends_every_session_and_revokes_every_token_the_backup_held(
+    deps: Deps, small_practice: Practice, keys: Keys, empty_target: RestoreTarget, tmp_path: Path
+) -> None:
+    """A token revoked after the backup was made must not work again in the restored store."""
+    now = deps.clock.now()
+    with deps.engine.begin() as c:
+        c.execute(
+            insert(t.sessions).values(
+                token_hash="a" * 64, actor_id=small_practice.clinician, created_at=now,
+                last_seen_at=now, ended_at=None,
+            )
+        )  # fmt: skip
+        c.execute(
+            insert(t.api_tokens).values(
+                id=f"tok-{secrets.token_hex(3)}", actor_id=small_practice.clinician,
+                name="referral system", scopes="records.read", secret_hash="b" * 64,
+                created_at=now, expires_at=now + timedelta(days=30), revoked_at=None,
+            )
+        )  # fmt: skip
+    path = tmp_path / "with-sessions.confide-backup"
+    _back_up(deps, keys, path)
+    report = _restore(path, empty_target, keys)
+    assert (report.sessions_ended, report.tokens_revoked) == (1, 1)
+    url = empty_target.database_url or f"sqlite:///{empty_target.data_dir / 'confide.db'}"
+    restored = make_engine(url)
+    with restored.connect() as c:
+        live_sessions = c.execute(
+            select(func.count()).select_from(t.sessions).where(t.sessions.c.ended_at.is_(None))
+        ).scalar_one()
+        live_tokens = c.execute(
+            select(func.count())
+            .select_from(t.api_tokens)
+            .where(t.api_tokens.c.revoked_at.is_(None))
+        ).scalar_one()
+    restored.dispose()
+    assert (live_sessions, live_tokens) == (0, 0)

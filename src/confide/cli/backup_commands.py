@@ -128,8 +128,9 @@ def restore_command(
     if database_url is not None:
         where += " CONFIDE_DATABASE_URL=<the URL given>"
     console.print(
-        f"Next: {where} confide audit checkpoint (sign the restored heads), then serve. "
-        "Sessions from before the restore have ended.",
+        f"Ended {report.sessions_ended} sessions and revoked {report.tokens_revoked} integration "
+        "tokens from before the backup: everyone signs in again, and integrations need new "
+        f"tokens. Next: {where} confide audit checkpoint (sign the restored heads), then serve.",
         highlight=False,
     )
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import make_url
 
 from confide import __version__
@@ -370,6 +370,8 @@ class RestoreReport:
     counts: Mapping[str, int]
     audit: VerifyReport
     data_keys: int
+    sessions_ended: int
+    tokens_revoked: int
 
 
 def restore_backup(
@@ -415,10 +417,12 @@ def restore_backup(
         os.replace(staging, data_dir)  # replaces an empty directory, never a full one
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
-        if loaded_database and isinstance(error, BackupRefused):
+        if loaded_database and isinstance(error, Exception):
+            # Whatever failed after pg_restore committed, the rows are there: say so.
             shown = make_url(url).render_as_string(hide_password=True)
+            why = str(error) if isinstance(error, BackupRefused) else type(error).__name__
             raise BackupRefused(
-                f"{error} The database {shown} now holds this unverified restore: drop it."
+                f"{why} The database {shown} now holds this unverified restore: drop it."
             ) from None
         raise
     return RestoreReport(checked.header, data_dir, *report)
@@ -460,7 +464,7 @@ def _copy_owner_only(source: Path, destination: Path) -> None:
 
 def _verify_restored(
     url: str, ring: KeyRing, verify_key: VerifyKey, header: BackupHeader, clock: Clock
-) -> tuple[dict[str, int], VerifyReport, int]:
+) -> tuple[dict[str, int], VerifyReport, int, int, int]:
     """Migrations at head, every data key unwraps, the rows match the header, the audit log
     verifies; then the restore itself goes on the system chain."""
     engine = make_engine(url)
@@ -489,10 +493,24 @@ def _verify_restored(
         if not audit.intact:
             problems = [b.describe() for b in audit.breaks] + audit.checkpoint_problems
             raise BackupRefused(f"the restored audit log does not verify: {problems[0]}")
+        ended, revoked = _end_sessions_and_tokens(engine, clock)
         log_system_event(
             engine, clock, action="restore", effect="permit", rule="backup.restored",
             actor_id=OPERATOR,
         )  # fmt: skip
     finally:
         engine.dispose()
-    return counts, audit, unwrapped
+    return counts, audit, unwrapped, ended, revoked
+
+
+def _end_sessions_and_tokens(engine: Engine, clock: Clock) -> tuple[int, int]:
+    """End every session and revoke every integration token the backup held: a token revoked
+    (or a password changed) after the backup was made must not work again because of it."""
+    now = clock.now()
+    with engine.begin() as c:
+        s, tok = t.sessions.c, t.api_tokens.c
+        ended = c.execute(update(t.sessions).where(s.ended_at.is_(None)).values(ended_at=now))
+        revoked = c.execute(
+            update(t.api_tokens).where(tok.revoked_at.is_(None)).values(revoked_at=now)
+        )
+        return ended.rowcount, revoked.rowcount
