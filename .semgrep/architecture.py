@@ -24,6 +24,12 @@ import psycopg
 from ..store import schema
 # ruleid: confide.shell-imports-store
 engine = importlib.import_module("confide.store.engine")
+# ruleid: confide.shell-imports-store
+from .. import store
+# ruleid: confide.shell-imports-store
+import os, sqlalchemy
+# ruleid: confide.shell-imports-store
+rows = request.app.state.deps.engine.connect()
 # ok: confide.shell-imports-store
 from confide.services import records
 # ok: confide.shell-imports-store

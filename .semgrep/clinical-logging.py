@@ -31,6 +31,10 @@ def logs_a_record(entry, request, consent, process, client, exception):
     log.exception("could not seal %r", request.legal_process)
     # ruleid: confide.clinical-field-logged
     log.info("body %s", entry["text"])
+    # ruleid: confide.clinical-field-logged
+    log.info("order: %s", request.legal_process.scope)
+    # ruleid: confide.clinical-field-logged
+    log.info("body %s", getattr(entry, "text"))
     # ok: confide.clinical-field-logged
     log.info("read record %s version %d", entry.record_id, entry.version)
     # ok: confide.clinical-field-logged

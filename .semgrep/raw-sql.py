@@ -18,6 +18,8 @@ def queries(c, cursor, op, t, client_id, table, role):
     c.exec_driver_sql(f"DELETE FROM {table}")
     # ruleid: confide.raw-sql-from-strings
     op.execute(f"GRANT SELECT ON {table} TO {role}")
+    # ruleid: confide.raw-sql-from-strings
+    c.exec_driver_sql(" ".join(["SELECT * FROM", table]))
     query = f"SELECT * FROM records WHERE client_id = '{client_id}'"
     # ruleid: confide.raw-sql-from-strings
     c.execute(text(query))
