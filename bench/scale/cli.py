@@ -47,11 +47,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="CI size: 1,000 and 10,000 notes, 20 rounds, a small probe client",
     )
+    parser.add_argument(
+        "--probe-entries",
+        type=int,
+        default=None,
+        help="audit entries in the probe client's own chain (default 2,000; 300 with --quick)",
+    )
     args = parser.parse_args(argv)  # fmt: skip
     args.probe = {}
     if args.quick:
         args.sizes, args.requests = "1000,10000", min(args.requests, 20)
         args.probe = {"probe_entries": 300, "probe_notes": 5, "probe_disclosures": 5}
+    if args.probe_entries is not None:
+        if args.probe_entries < 100:
+            parser.error("--probe-entries: at least 100")
+        args.probe["probe_entries"] = args.probe_entries
     args.size_list = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     if not args.size_list or min(args.size_list) < 100:
         parser.error("--sizes: give notes per practice, each at least 100")

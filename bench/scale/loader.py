@@ -309,11 +309,20 @@ class PracticeLoader:
                    "record_id", "record_ids", "prev_hash", "entry_hash")  # fmt: skip
         # A bulk load builds the secondary indexes once, after the rows, rather than row by row;
         # they come back under the names and definitions the migrations gave them.
-        cur.execute("DROP INDEX ix_audit_entries_at, ix_audit_entries_actor_id")
+        cur.execute(
+            "DROP INDEX ix_audit_entries_at, ix_audit_entries_actor_id, "
+            "ix_audit_entries_chain_at_seq, ix_audit_entries_chain_action_at"
+        )
         self._copy_text(cur, "audit_entries", columns, (x for c in plan for x in self._chain(c)))
         started = time.perf_counter()
         cur.execute("CREATE INDEX ix_audit_entries_at ON audit_entries (at)")
         cur.execute("CREATE INDEX ix_audit_entries_actor_id ON audit_entries (actor_id)")
+        cur.execute(
+            "CREATE INDEX ix_audit_entries_chain_at_seq ON audit_entries (chain_id, at, seq)"
+        )
+        cur.execute(
+            "CREATE INDEX ix_audit_entries_chain_action_at ON audit_entries (chain_id, action, at)"
+        )
         self.report.seconds["audit_indexes"] = time.perf_counter() - started
 
     def _chain(self, c: _Client) -> Iterator[str]:

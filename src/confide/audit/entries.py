@@ -199,12 +199,20 @@ class ChainWalk:
 
 
 def verify_chain(
-    chain_id: str, links: Iterable[ChainLink], keep: Container[int] = frozenset()
+    chain_id: str,
+    links: Iterable[ChainLink],
+    keep: Container[int] = frozenset(),
+    *,
+    after: tuple[int, bytes] | None = None,
 ) -> ChainWalk:
     """Walk a chain in stored order up to its first break. The caller checks the tail against
-    a signed checkpoint, keeping the hashes at the sequence numbers the checkpoint holds."""
-    expected_prev = genesis_hash(chain_id)
-    expected_seq = 1
+    a signed checkpoint, keeping the hashes at the sequence numbers the checkpoint holds.
+
+    ``after`` (seq, entry hash) starts the walk after an entry verified before, instead of at
+    the genesis: the links must then begin at the next seq and link to that hash. What came
+    before is taken on trust (decision 0022); ``verified`` still counts from the first entry."""
+    expected_prev = genesis_hash(chain_id) if after is None else after[1]
+    expected_seq = 1 if after is None else after[0] + 1
     kept: dict[int, bytes] = {}
     for claimed_chain, seq, prev_hash, entry_hash, computed_hash in links:
         broken = None

@@ -6,6 +6,8 @@ clinical text.
 
 * ``access_history``: every entry of the chain, newest first, in plain words: who, in which
   role, did what to which parts of the record, why, and whether it was allowed.
+* ``access_history_page``: one page of it, read by keyset in SQL (decision 0022), so a page
+  costs what it holds rather than the whole chain.
 * ``accounting_of_disclosures``: the disclosures of the last six years that HIPAA
   45 CFR 164.528 requires a covered entity to account for, without those it excludes, and
   without those a health oversight agency or law enforcement official asked to hold back for a
@@ -18,14 +20,15 @@ and committed before ``NotFoundOrDenied`` is raised (decision 0010).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, and_, literal, or_, select, tuple_
+from sqlalchemy.sql import ColumnElement
 
 from confide.audit.entries import AuditEntry, verify_chain
 from confide.domain import Actor, Category, Client, Purpose, Role, RuleId
@@ -39,6 +42,7 @@ from confide.domain.validation import (
 )
 from confide.policy.minimum_necessary import GROUND_CITATION, GROUND_PURPOSE
 from confide.policy.wording import category_list
+from confide.services.chain_tail import chain_intact, stored_entry
 from confide.services.deps import Deps
 from confide.services.events import log_event, refuse
 from confide.services.history_words import (
@@ -185,6 +189,118 @@ def access_history(
         intact = _intact(client_id, chain)
         _log_view(deps, c, at=now, client_id=client_id, by=by, action=HISTORY_ACTION, rule=rule)
     return AccessHistory(client_id, now, since, entries, intact)
+
+
+class Position(NamedTuple):
+    """Where a page of the history starts: just after (older than) this time and seq."""
+
+    at: datetime
+    seq: int
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LARGEST_SEQ = 2**63 - 1  # BigInteger
+
+
+def position_of(micros: int, seq: int) -> Position | None:
+    """A cursor's numbers (microseconds since 1970 UTC, chain seq) as a position; None when
+    no stored entry could have them."""
+    if seq > _LARGEST_SEQ:
+        return None
+    try:
+        return Position(_EPOCH + timedelta(microseconds=micros), seq)
+    except OverflowError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page of a client's access history, newest first, and whether more follow."""
+
+    client_id: str
+    generated_at: datetime
+    entries: tuple[HistoryEntry, ...]
+    more: bool
+    # The chain verifies from the last entry verified by an earlier request to its end, and
+    # that entry is unchanged (decision 0022); the whole chain is re-walked by the audit check.
+    chain_intact: bool
+
+
+def access_history_page(
+    deps: Deps,
+    *,
+    client_id: str,
+    by: str,
+    limit: int,
+    after: Position | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    effect: str | None = None,
+) -> HistoryPage:
+    """At most ``limit`` entries of ``access_history`` older than ``after``: the same entries
+    in the same order, read by keyset on (at, seq) in SQL, never by offset (decision 0022).
+
+    ``since`` and ``before`` bound the time (from, and strictly before); ``effect`` keeps only
+    ``permit`` or ``deny``. Asked and logged as ``access_history``.
+    """
+    require_id(client_id, "client_id")
+    require_id(by, "by")
+    since = require_optional_aware(since, "since")
+    before = require_optional_aware(before, "before")
+    if limit < 1:
+        raise InvalidValue("limit", "must be at least 1")
+    if after is not None:
+        require_aware(after.at, "after")
+    with deps.engine.begin() as c:
+        _client, now, rule = _authorised(deps, c, client_id, by, HISTORY_ACTION)
+        own_view = by == client_id
+        untold = _untold_disclosures(c, client_id) if own_view else frozenset()
+        suspended = own_view and any(s.in_force(now) for s in _stored_suspensions(c, client_id))
+
+        def shown(e: AuditEntry) -> bool:
+            return not _is_untold(e, untold) and not (
+                suspended and e.action == "suspend_accounting"
+            )
+
+        col = t.audit_entries.c
+        bounds: list[ColumnElement[bool]] = [col.chain_id == client_id]
+        if since is not None:
+            bounds.append(col.at >= since)
+        if before is not None:
+            bounds.append(col.at < before)
+        if effect is not None:
+            bounds.append(col.effect == effect)
+        found, more = _page(c, bounds, after, limit, shown)
+        people = _people(c, {e.actor_id for e in found})
+        entries = tuple(_history_entry(e, client_id, by, people) for e in found)
+        intact = chain_intact(c, client_id, now)
+        _log_view(deps, c, at=now, client_id=client_id, by=by, action=HISTORY_ACTION, rule=rule)
+    return HistoryPage(client_id, now, entries, more, intact)
+
+
+def _page(
+    c: Connection,
+    bounds: Sequence[ColumnElement[bool]],
+    after: Position | None,
+    limit: int,
+    shown: Callable[[AuditEntry], bool],
+) -> tuple[list[AuditEntry], bool]:
+    """The first ``limit`` shown entries older than ``after``, newest first, and whether more
+    follow; read ``limit + 1`` rows at a time by keyset, since a few rows may be held back."""
+    col = t.audit_entries.c
+    found: list[AuditEntry] = []
+    while True:
+        query = select(t.audit_entries).where(*bounds)
+        if after is not None:
+            query = query.where(
+                tuple_(col.at, col.seq) < tuple_(literal(after.at, col.at.type), after.seq)
+            )
+        query = query.order_by(col.at.desc(), col.seq.desc()).limit(limit + 1)
+        rows = [stored_entry(r) for r in c.execute(query)]
+        found += [e for e in rows if shown(e)]
+        if len(found) > limit or len(rows) <= limit:
+            return found[:limit], len(found) > limit
+        after = Position(rows[-1].at, rows[-1].seq)
 
 
 def _untold_disclosures(c: Connection, client_id: str) -> frozenset[str]:
@@ -385,11 +501,11 @@ def accounting_of_disclosures(
         suspensions = [*suspensions, *_stored_suspensions(c, client_id)]
         at = logged_at if asked_at is None else asked_at
         start = six_years_before(at)
-        chain = [e for e in _chain(c, client_id) if start <= e.at <= at]
+        chain = _disclosing(c, client_id, start, at)
         people = _people(c, {e.actor_id for e in chain})
         found = [
             d
-            for e in sorted(chain, key=lambda e: (e.at, e.seq))
+            for e in chain
             if (d := _disclosure(e, client.organisation_id, people.get(e.actor_id))) is not None
         ]
         _log_view(
@@ -530,14 +646,37 @@ def _chain(c: Connection, client_id: str) -> list[AuditEntry]:
         .where(t.audit_entries.c.chain_id == client_id)
         .order_by(t.audit_entries.c.seq)
     )
-    return [_entry(r) for r in rows]
+    return [stored_entry(r) for r in rows]
 
 
-def _entry(row: Row[tuple[object, ...]]) -> AuditEntry:
-    m = dict(row._mapping)
-    m["prev_hash"] = bytes(m["prev_hash"])
-    m["entry_hash"] = bytes(m["entry_hash"])
-    return AuditEntry(**m)
+def _disclosing(c: Connection, client_id: str, start: datetime, end: datetime) -> list[AuditEntry]:
+    """The permitted disclosing entries of the period, oldest first: the only candidates for
+    the accounting (164.528(a)(1)), read through the (chain_id, action, at) index."""
+    col = t.audit_entries.c
+    rows = c.execute(
+        select(t.audit_entries)
+        .where(
+            col.chain_id == client_id,
+            col.action.in_(sorted(DISCLOSING_ACTIONS)),
+            col.effect == "permit",
+            col.at >= start,
+            col.at <= end,
+            # What 164.528(a)(1)(i), (ii) and (iv) exclude by rule or purpose alone, left in
+            # the database; the practice's own people are told apart in ``_disclosure``.
+            or_(
+                col.rule.in_(sorted(_EXCEPTION_RULES)),
+                and_(
+                    col.rule.not_in(sorted(_TO_THE_INDIVIDUAL | _AUTHORIZED | _TPO_RULES)),
+                    or_(
+                        col.purpose.is_(None),
+                        col.purpose.not_in(sorted(p.value for p in _TPO_PURPOSES)),
+                    ),
+                ),
+            ),
+        )
+        .order_by(col.at, col.seq)
+    )
+    return [stored_entry(r) for r in rows]
 
 
 def _people(c: Connection, actor_ids: Iterable[str]) -> dict[str, _Person]:

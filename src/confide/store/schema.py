@@ -199,6 +199,21 @@ audit_entries = Table(
     Column("record_ids", Text(), nullable=False),
     Column("prev_hash", LargeBinary(32), nullable=False),
     Column("entry_hash", LargeBinary(32), nullable=False),
+    # Decision 0022: a page of the access history is read by keyset in this order, and the
+    # accounting reads only the disclosing actions of its period.
+    Index("ix_audit_entries_chain_at_seq", "chain_id", "at", "seq"),
+    Index("ix_audit_entries_chain_action_at", "chain_id", "action", "at"),
+)
+
+# How far each chain was last verified from its genesis by the access history (decision 0022):
+# the seq and stored hash of the last entry verified. Not part of the log: a cache of work done.
+audit_verified_heads = Table(
+    "audit_verified_heads",
+    metadata,
+    Column("chain_id", String(ID), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("entry_hash", LargeBinary(32), nullable=False),
+    Column("verified_at", UtcDateTime(), nullable=False),
 )
 
 # One Merkle leaf per chain head committed by a checkpoint, in the order they were committed.

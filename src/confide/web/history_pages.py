@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from confide.domain import InvalidValue
-from confide.services.history import HistoryEntry
+from confide.services.history import HistoryEntry, HistoryPage, Position, position_of
 from confide.web.days import midnight, read_date
 
 ACCESS_PATH = "/portal/access"
@@ -57,7 +56,7 @@ def _cursor(e: HistoryEntry) -> str:
     return base64.urlsafe_b64encode(f"k{at}.{seq}".encode()).decode()
 
 
-def read_cursor(cursor: str | None) -> tuple[int, int] | None:
+def read_cursor(cursor: str | None) -> Position | None:
     """Where a page starts (None for the newest); InvalidValue for a cursor not made here."""
     if not cursor:
         return None
@@ -67,7 +66,15 @@ def read_cursor(cursor: str | None) -> tuple[int, int] | None:
         found = None
     if found is None:
         raise InvalidValue("cursor", "This is not a page of the list; start from the newest.")
-    return int(found.group(1)), int(found.group(2))
+    position = position_of(int(found.group(1)), int(found.group(2)))
+    if position is None:
+        raise InvalidValue("cursor", "This is not a page of the list; start from the newest.")
+    return position
+
+
+def effect_of(outcome: str) -> str | None:
+    """The audit effect a chosen outcome keeps: allowed is ``permit``, refused ``deny``."""
+    return {"allowed": "permit", "refused": "deny"}.get(outcome)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +104,6 @@ def _row(e: HistoryEntry) -> AccessRow:
     return AccessRow(e.at, e.who, e.what, e.why or "—", tag, outcome, detail)
 
 
-def _keep(e: HistoryEntry, outcome: str, before: datetime | None) -> bool:
-    if before is not None and e.at >= before:
-        return False
-    if outcome == "allowed":
-        return e.allowed
-    if outcome == "refused":
-        return e.effect == "deny"
-    return True
-
-
 @dataclass(frozen=True, slots=True)
 class AccessPage:
     """One page of the table, with the links to older entries and back to the newest."""
@@ -117,22 +114,14 @@ class AccessPage:
 
 
 def access_page_of(
-    entries: Iterable[HistoryEntry],
-    chosen: AccessFilter,
-    after: tuple[int, int] | None,
-    filters: dict[str, str],
+    found: HistoryPage, after: Position | None, filters: dict[str, str]
 ) -> AccessPage:
-    """The page of ``entries`` (newest first) that starts after ``after``; the links keep the
-    ``filters`` as typed, leaving out empty ones and the default outcome."""
-    kept = [
-        e
-        for e in entries
-        if _keep(e, chosen.outcome, chosen.before) and (after is None or _key(e) < after)
-    ]
-    page = kept[:PAGE_SIZE]
+    """The rows of a page the service read (already filtered and started after ``after``);
+    the links keep the ``filters`` as typed, leaving out empty ones and the default outcome."""
+    page = found.entries
     shown = {k: v for k, v in filters.items() if v and not (k == "outcome" and v == "all")}
     older = None
-    if len(kept) > PAGE_SIZE:
+    if found.more and page:
         older = f"{ACCESS_PATH}?{urlencode({**shown, 'cursor': _cursor(page[-1])})}"
     newest = None
     if after is not None:

@@ -76,10 +76,10 @@ def access_history(
     who.require(Scope.HISTORY_READ)
     require_id(client_id, "client_id")
     after = _position(cursor)
-    h = history.access_history(deps, client_id=client_id, by=who.actor_id)
-    older = [e for e in h.entries if after is None or _key(e) < after]
-    page = older[:limit]
-    more = len(older) > limit
+    h = history.access_history_page(
+        deps, client_id=client_id, by=who.actor_id, limit=limit, after=after
+    )
+    page = h.entries
     return HistoryPage(
         client_id=h.client_id,
         chain_intact=h.chain_intact,
@@ -95,7 +95,7 @@ def access_history(
             )
             for e in page
         ],
-        next_cursor=_cursor(page[-1]) if more else None,
+        next_cursor=_cursor(page[-1]) if h.more else None,
     )
 
 
@@ -150,7 +150,7 @@ def _cursor(last: history.HistoryEntry) -> str:
     return base64.urlsafe_b64encode(f"k{at}.{seq}".encode()).decode()
 
 
-def _position(cursor: str | None) -> tuple[int, int] | None:
+def _position(cursor: str | None) -> history.Position | None:
     """The cursor's place; checked before anything is read, so a forged cursor is refused
     alike for every client, seen or not."""
     if cursor is None:
@@ -161,4 +161,7 @@ def _position(cursor: str | None) -> tuple[int, int] | None:
         found = None
     if found is None:
         raise InvalidValue("cursor", "not a cursor this API gave; start without one")
-    return int(found.group(1)), int(found.group(2))
+    position = history.position_of(int(found.group(1)), int(found.group(2)))
+    if position is None:
+        raise InvalidValue("cursor", "not a cursor this API gave; start without one")
+    return position

@@ -21,7 +21,13 @@ from confide.services.accounts import Principal
 from confide.services.errors import Conflict, NotFoundOrDenied
 from confide.services.history_export import history_pdf
 from confide.services.record_export import own_record_pdf
-from confide.web.history_pages import access_page_of, read_cursor, read_filter
+from confide.web.history_pages import (
+    PAGE_SIZE,
+    access_page_of,
+    effect_of,
+    read_cursor,
+    read_filter,
+)
 from confide.web.notice_text import notice_blocks
 from confide.web.pages import render
 from confide.web.session import Viewer
@@ -119,8 +125,11 @@ def access_page(
         )  # fmt: skip
     after = read_cursor(cursor)
     deps = deps_of(request)
-    h = history.access_history(deps, client_id=client_id, by=client_id, since=chosen.since)
-    page = access_page_of(h.entries, chosen, after, filters)
+    h = history.access_history_page(
+        deps, client_id=client_id, by=client_id, limit=PAGE_SIZE, after=after,
+        since=chosen.since, before=chosen.before, effect=effect_of(chosen.outcome),
+    )  # fmt: skip
+    page = access_page_of(h, after, filters)
     return render(
         request, "portal/access.html", who, title="Who saw my record",
         filters=filters, problems={}, rows=page.rows,
