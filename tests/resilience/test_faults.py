@@ -289,16 +289,23 @@ def test_a_read_only_data_directory_refuses_reads_and_writes_until_it_is_writabl
         # A read whose audit entry cannot be written is not answered.
         _assert_unavailable(read, "refuses writes", *w.notes.values())
         _assert_unavailable(write, "refuses writes")
-    assert row_counts(engine) == rows  # counted once the directory is back, before any request
-    assert chain_lengths(engine) == chains
+    # Counted once the directory is back, on connections of the test's own (the app's pool may
+    # still hold one opened while the disk refused writes).
+    counter = make_engine(str(engine.url))
+    assert row_counts(counter) == rows
+    assert chain_lengths(counter) == chains
+    counter.dispose()
     events = [x for x in log.lines if x.startswith("security_event ")]
     assert len(events) == 2
     assert all("rule=security.storage_refused_write" in x for x in events)
     assert all("audit_log=unavailable" in x for x in events)
-    # Writable again: the same app, without a restart.
-    again = browser.get(RECORDS.format(w.client))
-    assert again.status_code == 200
-    assert w.notes["progress_note"] in again.text
+    # Writable again: the same app, without a restart. A pooled connection that SQLite opened
+    # while its file could not be written fails once more and is then discarded (decision
+    # 0020), so recovery takes at most one further refused request.
+    answers = [browser.get(RECORDS.format(w.client)) for _ in range(2)]
+    assert answers[-1].status_code == 200
+    assert w.notes["progress_note"] in answers[-1].text
+    assert all(a.status_code in {200, 503} for a in answers)
     assert _write(browser, w.client, "Synthetic z.") == 201
 
 
