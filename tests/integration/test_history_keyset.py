@@ -3,12 +3,10 @@ last verified entry (decision 0022), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Connection, text, update
+from sqlalchemy import update
 
 from confide.audit.entries import BreakKind
 from confide.audit.signing import SigningKey
@@ -20,6 +18,7 @@ from confide.services.history import HistoryEntry, Position
 from confide.store import schema as t
 from confide.store.access_log import AccessEvent
 from tests.integration.conftest import T0, Practice
+from tests.integration.test_audit_tamper import as_owner
 
 E = t.audit_entries
 DIAGNOSIS = frozenset({Category.DIAGNOSIS})
@@ -101,19 +100,8 @@ def test_the_page_filters_match_the_whole_history(deps: Deps, small_practice: Pr
     assert tail.entries == tuple(after)
 
 
-@contextmanager
-def _as_owner(deps: Deps) -> Iterator[Connection]:
-    """A transaction with the append-only guard lifted, as an attacker with owner rights."""
-    with deps.engine.begin() as c:
-        if c.dialect.name == "sqlite":
-            for table in t.AUDIT_TABLES:
-                for verb in ("update", "delete"):
-                    c.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{verb}"))
-        yield c
-
-
 def _tamper(deps: Deps, client: str, seq: int) -> None:
-    with _as_owner(deps) as c:
+    with as_owner(deps) as c:
         c.execute(
             update(E).where(E.c.chain_id == client, E.c.seq == seq).values(actor_role="client")
         )
